@@ -1,0 +1,146 @@
+"""System checks for a misconfigured RTCPOOL dict or channel layer (``manage.py check``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.checks import Error, Tags, Warning, register
+from django.utils.module_loading import import_string
+
+from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
+
+IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+REDIS_LAYERS = (
+    "channels_redis.core.RedisChannelLayer",
+    "channels_redis.pubsub.RedisPubSubChannelLayer",
+)
+
+_POSITIVE_NUMBERS = (
+    "MAX_FRAME_BYTES",
+    "MAX_POOL_NAME_LENGTH",
+    "RATE_LIMIT_PER_SECOND",
+    "RATE_LIMIT_BURST",
+    "HEARTBEAT_INTERVAL",
+    "WORKER_TIMEOUT",
+)
+
+
+@register(Tags.compatibility)
+def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    user = getattr(settings, "RTCPOOL", {})
+    if not isinstance(user, dict):
+        return [Error("RTCPOOL must be a dict.", id="rtcpool.E001")]
+    errors = [
+        Error(
+            f"RTCPOOL has an unknown key {key!r}.",
+            hint=f"Known keys: {', '.join(DEFAULTS)}.",
+            id="rtcpool.E001",
+        )
+        for key in user
+        if key not in DEFAULTS
+    ]
+    merged = {**DEFAULTS, **user}
+    for key in _POSITIVE_NUMBERS:
+        value = merged[key]
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            errors.append(Error(f"RTCPOOL[{key!r}] must be a positive number.", id="rtcpool.E001"))
+    if (
+        isinstance(merged["MAX_POOL_NAME_LENGTH"], int)
+        and merged["MAX_POOL_NAME_LENGTH"] > POOL_NAME_COLUMN_LENGTH
+    ):
+        errors.append(
+            Error(
+                f"RTCPOOL['MAX_POOL_NAME_LENGTH'] must be at most {POOL_NAME_COLUMN_LENGTH}.",
+                hint="Pool.name is a column of that length.",
+                id="rtcpool.E001",
+            )
+        )
+    default_max = merged["DEFAULT_MAX_PEERS"]
+    if default_max is not None and (not isinstance(default_max, int) or default_max < 1):
+        errors.append(
+            Error("RTCPOOL['DEFAULT_MAX_PEERS'] must be None or a positive int.", id="rtcpool.E001")
+        )
+    if _number(merged["WORKER_TIMEOUT"]) <= _number(merged["HEARTBEAT_INTERVAL"]):
+        errors.append(
+            Error(
+                "RTCPOOL['WORKER_TIMEOUT'] must be longer than RTCPOOL['HEARTBEAT_INTERVAL'].",
+                hint="Else live workers look dead; use at least twice the interval.",
+                id="rtcpool.E001",
+            )
+        )
+    for key in IMPORT_STRINGS:
+        value = merged[key]
+        if isinstance(value, str):
+            try:
+                import_string(value)
+            except ImportError as exc:
+                errors.append(
+                    Error(
+                        f"RTCPOOL[{key!r}] = {value!r} cannot be imported: {exc}", id="rtcpool.E002"
+                    )
+                )
+        elif not callable(value):
+            errors.append(
+                Error(
+                    f"RTCPOOL[{key!r}] must be an import string or a callable.", id="rtcpool.E002"
+                )
+            )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
+    layer = getattr(settings, "CHANNEL_LAYERS", {}).get("default")
+    if not layer:
+        return [
+            Error(
+                "rtcpool_django needs a default channel layer.",
+                hint="Set CHANNEL_LAYERS['default'] (channels_redis in production).",
+                id="rtcpool.E003",
+            )
+        ]
+    backend = layer.get("BACKEND", "")
+    messages: list[Error | Warning] = []
+    if backend == IN_MEMORY_LAYER and not settings.DEBUG:
+        messages.append(
+            Warning(
+                "The in-memory channel layer only reaches peers on the same process.",
+                hint="With several workers, peers on different workers never meet: use "
+                "channels_redis (see the README, 'Running several workers').",
+                id="rtcpool.W001",
+            )
+        )
+    if backend in REDIS_LAYERS and _redis_major() >= 8:
+        for host in layer.get("CONFIG", {}).get("hosts", []):
+            if not (
+                isinstance(host, dict)
+                and "socket_timeout" in host
+                and host["socket_timeout"] is None
+            ):
+                messages.append(
+                    Error(
+                        "redis-py 8 gives every connection a 5 s socket_timeout, which makes "
+                        "channels_redis drop idle consumers (channels_redis #422).",
+                        hint='Give each entry of CHANNEL_LAYERS hosts as a dict with "address" '
+                        'and "socket_timeout": None, or install redis<8.',
+                        id="rtcpool.E004",
+                    )
+                )
+                break
+    return messages
+
+
+def _number(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def _redis_major() -> int:
+    try:
+        import redis
+    except ImportError:
+        return 0
+    try:
+        return int(redis.__version__.split(".")[0])
+    except (AttributeError, ValueError):
+        return 0

@@ -1,0 +1,79 @@
+"""The one ``RTCPOOL`` settings dict: defaults, validation, import strings.
+
+Read settings through :data:`rtcpool_settings` (``rtcpool_settings.MAX_FRAME_BYTES``). It is
+re-read when ``settings.RTCPOOL`` changes (``override_settings`` in tests), in the same way
+as Django REST framework's ``api_settings``.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import Any
+
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from django.utils.module_loading import import_string
+
+DEFAULTS: dict[str, Any] = {
+    # Joining a pool that does not exist creates it (unless the name resolves to nothing).
+    "AUTO_CREATE_POOLS": True,
+    # max_peers given to auto-created pools; None means unlimited.
+    "DEFAULT_MAX_PEERS": None,
+    # Largest accepted text frame, in bytes of UTF-8.
+    "MAX_FRAME_BYTES": 64 * 1024,
+    # Longest accepted pool name, in characters (the Pool.name column holds 255).
+    "MAX_POOL_NAME_LENGTH": 200,
+    # Token bucket per connection: sustained frames per second, and the burst above it.
+    "RATE_LIMIT_PER_SECOND": 50.0,
+    "RATE_LIMIT_BURST": 400,
+    # Each worker process writes one heartbeat per interval; a worker silent for longer
+    # than WORKER_TIMEOUT is dead and its peers are removed (rtc:close to the others).
+    "HEARTBEAT_INTERVAL": 10.0,
+    "WORKER_TIMEOUT": 30.0,
+    # Policy hooks, as import strings (see rtcpool_django.policy for the signatures).
+    "RESOLVE_POOL_NAME": "rtcpool_django.policy.resolve_pool_name",
+    "ADMIT_PEER": "rtcpool_django.policy.admit_peer",
+    "INITIAL_DESCRIPTION": "rtcpool_django.policy.initial_description",
+}
+
+IMPORT_STRINGS = frozenset({"RESOLVE_POOL_NAME", "ADMIT_PEER", "INITIAL_DESCRIPTION"})
+
+POOL_NAME_COLUMN_LENGTH = 255
+
+
+class RTCPoolSettings:
+    """Attribute access to ``settings.RTCPOOL`` merged over :data:`DEFAULTS`."""
+
+    def __init__(self, user_settings: dict[str, Any] | None = None) -> None:
+        self._explicit = user_settings
+
+    @cached_property
+    def user_settings(self) -> dict[str, Any]:
+        if self._explicit is not None:
+            return self._explicit
+        return dict(getattr(settings, "RTCPOOL", None) or {})
+
+    def __getattr__(self, name: str) -> Any:
+        if name not in DEFAULTS:
+            raise AttributeError(f"Invalid RTCPOOL setting: {name!r}")
+        value = self.user_settings.get(name, DEFAULTS[name])
+        if name in IMPORT_STRINGS and isinstance(value, str):
+            value = import_string(value)
+        # Cache until the next setting_changed; __getattr__ is only hit on a miss.
+        setattr(self, name, value)
+        return value
+
+    def reload(self) -> None:
+        for name in list(self.__dict__):
+            if name != "_explicit":
+                delattr(self, name)
+
+
+rtcpool_settings = RTCPoolSettings()
+
+
+@receiver(setting_changed)
+def _reload_rtcpool_settings(*, setting: str, **kwargs: Any) -> None:
+    if setting == "RTCPOOL":
+        rtcpool_settings.reload()

@@ -1,0 +1,203 @@
+"""The WebSocket side of ssp v2: parse a frame, call :mod:`rtcpool_django.pools`, send.
+
+Subclass :class:`PoolConsumer` to carry a site's own events on the same socket: frames
+whose type does not start with ``rtc:`` go to :meth:`PoolConsumer.receive_custom`, and
+messages a site sends to ``pool.group_name`` reach handlers it defines, as usual in
+Channels.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from channels.consumer import get_handler_name
+from channels.exceptions import ChannelFull
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+
+from . import pools, protocol
+from .conf import rtcpool_settings
+from .heartbeat import heartbeat
+from .protocol import Candidate, Join, ProtocolError, Sdp
+from .throttle import TokenBucket
+
+logger = logging.getLogger("rtcpool_django")
+
+# Closing codes in the 4000-4999 range WebSocket leaves to applications.
+CLOSE_KICKED = 4001
+
+
+class PoolConsumer(AsyncJsonWebsocketConsumer):
+    """One browser's signalling connection; it joins at most one pool."""
+
+    peer_id: str | None = None
+    pool_id: int | None = None
+    group_name: str | None = None
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            # Also on cancellation: daphne cancels every consumer on SIGTERM, and the
+            # peers of this one must still hear that it left.
+            await self._depart()
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # Channels' dispatch hops to a thread (close_old_connections) for every message;
+        # the relay path needs no database, and pools' database calls clean up themselves.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            logger.warning("rtcpool: no handler for channel message %r", message.get("type"))
+            return
+        await handler(message)
+
+    # --- connection lifecycle ------------------------------------------------------------
+
+    async def connect(self) -> None:
+        self.roster: dict[str, str] = {}
+        # rtc:describe that raced ahead of the rtcpool.peer notice of the same peer.
+        self.early_descriptions: dict[str, Any] = {}
+        self.bucket = TokenBucket(
+            rtcpool_settings.RATE_LIMIT_PER_SECOND, rtcpool_settings.RATE_LIMIT_BURST
+        )
+        await heartbeat.connected()
+        self._counted = True
+        await self.accept()
+
+    async def disconnect(self, code: int) -> None:
+        await self._depart()
+
+    async def _depart(self) -> None:
+        if getattr(self, "_counted", False):
+            self._counted = False
+            heartbeat.disconnected()
+        peer_id, self.peer_id = self.peer_id, None
+        if peer_id is None:
+            return
+        if self.group_name:
+            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        await pools.aleave(peer_id)
+
+    # --- frames from the client ----------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        try:
+            if text_data is None:
+                raise ProtocolError("binary_frame")
+            if not self.bucket.take():
+                raise ProtocolError("rate_limited")
+            event = protocol.parse(
+                text_data,
+                max_bytes=rtcpool_settings.MAX_FRAME_BYTES,
+                max_pool_name_length=rtcpool_settings.MAX_POOL_NAME_LENGTH,
+            )
+            if isinstance(event, Sdp):
+                await self.relay(event.to, "rtc:sdp", protocol.sdp(self.peer_id, event.description))
+            elif isinstance(event, Candidate):
+                data = protocol.candidate(self.peer_id, event.candidate)
+                await self.relay(event.for_, "rtc:candidate", data)
+            elif isinstance(event, Join):
+                await self.join(event.pool)
+            else:
+                await self.receive_custom(event.type, event.data)
+        except ProtocolError as error:
+            await self.send_event("rtc:error", protocol.error(error.reason, error.message))
+        except Exception:
+            # One bad frame must not take the connection (or the worker) down.
+            logger.exception("rtcpool: failed to handle a frame from %s", self.channel_name)
+            await self.send_event("rtc:error", protocol.error("server_error"))
+
+    async def receive_custom(self, event_type: str, data: Any) -> None:
+        """Handle a frame whose type does not start with ``rtc:``; ignored by default."""
+
+    async def join(self, requested: str) -> None:
+        if self.peer_id is not None:
+            raise ProtocolError("already_joined")
+        joined = await pools.ajoin(
+            requested, channel_name=self.channel_name, worker=heartbeat.worker_id, scope=self.scope
+        )
+        self.peer_id, self.pool_id, self.group_name = (
+            joined.peer_id,
+            joined.pool_id,
+            joined.group_name,
+        )
+        self.roster = joined.roster
+        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        peers = list(joined.roster)
+        await self.send_event(
+            "rtc:joined",
+            protocol.joined(joined.peer_id, peers, joined.descriptions, joined.pool_name),
+        )
+
+    async def relay(self, to: str, event_type: str, data: dict[str, Any]) -> None:
+        """The hot path: roster lookup and one channel-layer send, no database."""
+        if self.peer_id is None:
+            raise ProtocolError("not_joined")
+        channel = self.roster.get(to)
+        if channel is None:
+            raise ProtocolError("unknown_peer", f"No peer {to!r} is in your pool.")
+        message = {
+            "type": pools.RELAY,
+            "from": self.peer_id,
+            "text": protocol.encode(event_type, data),
+        }
+        try:
+            await self.channel_layer.send(channel, message)
+        except ChannelFull:
+            raise ProtocolError(
+                "peer_unavailable", f"Peer {to!r} is not taking messages; {event_type} not sent."
+            ) from None
+
+    async def send_event(self, event_type: str, data: dict[str, Any]) -> None:
+        await self.send(text_data=protocol.encode(event_type, data))
+
+    # --- messages from the channel layer -------------------------------------------------
+
+    async def rtcpool_relay(self, message: dict[str, Any]) -> None:
+        # A sender this peer was told has left must not reach it: the client would throw.
+        if message["from"] in self.roster:
+            await self.send(text_data=message["text"])
+
+    async def rtcpool_peer(self, message: dict[str, Any]) -> None:
+        peer_id = message["id"]
+        if message["pool"] != self.pool_id or peer_id == self.peer_id or peer_id in self.roster:
+            return
+        self.roster[peer_id] = message["channel"]
+        await self.send_event("rtc:peer", protocol.peer(peer_id))
+        description = self.early_descriptions.pop(peer_id, message["description"])
+        if description is not None:
+            # rtc:peer has no description field; without this the impolite side would
+            # never learn a description set before it heard of the peer.
+            await self.send_event("rtc:describe", protocol.describe(peer_id, description))
+
+    async def rtcpool_leave(self, message: dict[str, Any]) -> None:
+        peer_id = message["id"]
+        if message["pool"] != self.pool_id:
+            return
+        self.early_descriptions.pop(peer_id, None)
+        if self.roster.pop(peer_id, None) is not None:
+            await self.send_event("rtc:close", protocol.close(peer_id))
+
+    async def rtcpool_describe(self, message: dict[str, Any]) -> None:
+        peer_id = message["id"]
+        if message["pool"] != self.pool_id or peer_id == self.peer_id:
+            return
+        if peer_id in self.roster:
+            await self.send_event(
+                "rtc:describe", protocol.describe(peer_id, message["description"])
+            )
+        elif len(self.early_descriptions) < 1000:
+            self.early_descriptions[peer_id] = message["description"]
+
+    async def rtcpool_stop(self, message: dict[str, Any]) -> None:
+        if message["pool"] != self.pool_id or self.peer_id is None:
+            return
+        self.peer_id = None  # the pool's rows are already gone
+        await self.send_event("rtc:stop", protocol.stop())
+        await self.close()
+
+    async def rtcpool_kick(self, message: dict[str, Any]) -> None:
+        if message["id"] != self.peer_id:
+            return
+        self.peer_id = None  # the row is already gone
+        await self.close(code=CLOSE_KICKED)

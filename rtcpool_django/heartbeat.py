@@ -1,0 +1,95 @@
+"""This worker process's identity, and the heartbeat that proves it is alive.
+
+While a worker holds at least one connection it writes one ``Worker`` row update per
+``HEARTBEAT_INTERVAL`` (one write per worker, not per peer) and prunes the peers of
+workers silent for longer than ``WORKER_TIMEOUT``. So when a process is killed without
+cleaning up, the peers it held are removed and their pools get ``rtc:close`` within
+about ``WORKER_TIMEOUT + HEARTBEAT_INTERVAL`` seconds, as long as any worker is alive
+(or ``manage.py rtcpool_prune`` runs).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import secrets
+import socket
+
+from channels.db import database_sync_to_async
+from django.utils import timezone
+
+from .conf import rtcpool_settings
+from .models import Worker
+
+logger = logging.getLogger("rtcpool_django")
+
+
+def beat(worker_id: str) -> None:
+    """Record that ``worker_id`` is alive now (one UPDATE; an INSERT the first time)."""
+    now = timezone.now()
+    if not Worker.objects.filter(id=worker_id).update(last_seen=now):
+        Worker.objects.update_or_create(id=worker_id, defaults={"last_seen": now})
+
+
+class Heartbeat:
+    """Per-process heartbeat, running while the process has open connections."""
+
+    def __init__(self) -> None:
+        self._pid: int | None = None
+        self._worker_id = ""
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._registered: asyncio.Future[None] | None = None
+        self._connections = 0
+
+    @property
+    def worker_id(self) -> str:
+        """Unique per process (re-made after a fork)."""
+        if self._pid != os.getpid():
+            self._pid = os.getpid()
+            self._worker_id = f"{socket.gethostname()}:{self._pid}:{secrets.token_hex(3)}"
+        return self._worker_id
+
+    async def connected(self) -> None:
+        """A connection opened: returns once this worker is registered and beating."""
+        loop = asyncio.get_running_loop()
+        if self._loop is not loop:  # a new event loop (tests) starts from scratch
+            self._loop, self._task, self._connections = loop, None, 0
+        self._connections += 1
+        if self._task is None or self._task.done():
+            self._registered = loop.create_future()
+            self._task = loop.create_task(self._run(self._registered))
+        assert self._registered is not None
+        await asyncio.shield(self._registered)
+
+    def disconnected(self) -> None:
+        """A connection closed: the last one stops the heartbeat."""
+        if self._loop is not asyncio.get_running_loop():
+            return
+        self._connections -= 1
+        if self._connections <= 0 and self._task is not None:
+            self._task.cancel()
+            self._task = None
+
+    async def _run(self, registered: asyncio.Future[None]) -> None:
+        from . import pools
+
+        try:
+            await database_sync_to_async(beat)(self.worker_id)
+        except Exception:
+            logger.exception("rtcpool: could not register worker %s", self.worker_id)
+        finally:
+            if not registered.done():
+                registered.set_result(None)
+        while True:
+            await asyncio.sleep(rtcpool_settings.HEARTBEAT_INTERVAL)
+            try:
+                await database_sync_to_async(beat)(self.worker_id)
+                await pools.aprune_dead_workers()
+            except Exception:
+                # A database hiccup must not stop the heartbeat for good.
+                logger.exception("rtcpool: heartbeat of %s failed", self.worker_id)
+
+
+heartbeat = Heartbeat()

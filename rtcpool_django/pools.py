@@ -1,0 +1,363 @@
+"""Domain operations on pools and peers: the one way to join, leave, describe, close, kick.
+
+The consumer, the admin, the management commands and a site's own code all call these.
+Each operation is a short database transaction that locks the pool row (so joins and
+departures of one pool are serialised across every worker process), followed by delivery
+of channel-layer messages to the peers that the transaction saw. Sync functions are for
+views, the admin and commands; the ``a``-prefixed twins are for async code.
+
+Why direct sends instead of ``group_send``: the transaction reads the exact set of peers
+that must hear about a change, and a direct ``send`` raises ``ChannelFull`` where
+``group_send`` drops silently, so an undeliverable notice is logged, never lost unseen.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
+from django.db import transaction
+from django.db.models import Count, QuerySet
+from django.utils import timezone
+
+from . import signals
+from .conf import rtcpool_settings
+from .models import Peer, Pool, Worker
+from .protocol import ProtocolError
+
+logger = logging.getLogger("rtcpool_django")
+
+Outbox = list[tuple[str, dict[str, Any]]]
+
+# Channel-layer message types understood by PoolConsumer (handler = type with "." -> "_").
+PEER = "rtcpool.peer"
+LEAVE = "rtcpool.leave"
+DESCRIBE = "rtcpool.describe"
+STOP = "rtcpool.stop"
+KICK = "rtcpool.kick"
+RELAY = "rtcpool.relay"
+
+
+@dataclass
+class Joined:
+    """What a successful join returns to the consumer."""
+
+    peer_id: str
+    pool_id: int
+    pool_name: str
+    group_name: str
+    roster: dict[str, str]  # other peer id -> channel name
+    descriptions: dict[str, Any]
+    undelivered: list[str] = field(default_factory=list)
+
+
+# --- queries -----------------------------------------------------------------------------
+
+
+def get_pool(name: str) -> Pool:
+    """The pool called ``name``; raises ``Pool.DoesNotExist``."""
+    return Pool.objects.get(name=name)
+
+
+def create_pool(
+    name: str, *, max_peers: int | None = None, private: bool = False, is_open: bool = True
+) -> Pool:
+    """Create a pool ahead of any join (needed for private pools)."""
+    return Pool.objects.create(name=name, max_peers=max_peers, private=private, is_open=is_open)
+
+
+def list_pools() -> QuerySet[Pool]:
+    """All pools, each annotated with ``peer_count`` (its live peers)."""
+    return Pool.objects.annotate(peer_count=Count("peers"))
+
+
+def live_peers(pool: Pool | str) -> QuerySet[Peer]:
+    """The live peers of a pool, oldest first."""
+    return Peer.objects.filter(pool=_pool(pool)).select_related("user")
+
+
+aget_pool = database_sync_to_async(get_pool)
+acreate_pool = database_sync_to_async(create_pool)
+
+
+async def alist_pools() -> list[Pool]:
+    return await database_sync_to_async(lambda: list(list_pools()))()
+
+
+async def alive_peers(pool: Pool | str) -> list[Peer]:
+    return await database_sync_to_async(lambda: list(live_peers(pool)))()
+
+
+# --- join and leave (the consumer's side) ------------------------------------------------
+
+
+async def ajoin(requested: str, *, channel_name: str, worker: str, scope: dict[str, Any]) -> Joined:
+    """Join the pool named ``requested`` (after aliasing); raises ``ProtocolError``.
+
+    Every other peer gets ``rtcpool.peer`` before this returns, so a relay the joiner
+    sends afterwards can never overtake the news of its arrival.
+    """
+    joined, outbox = await database_sync_to_async(_join)(requested, channel_name, worker, scope)
+    joined.undelivered = await deliver(outbox)
+    return joined
+
+
+def _join(
+    requested: str, channel_name: str, worker: str, scope: dict[str, Any]
+) -> tuple[Joined, Outbox]:
+    user = scope.get("user")
+    if user is not None and not user.is_authenticated:
+        user = None
+    name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
+    if not name:
+        raise ProtocolError("pool_not_found")
+    pool = _get_or_create_for_join(name)
+    if not rtcpool_settings.ADMIT_PEER(scope, user, pool):
+        # A private pool does not reveal that it exists to those it refuses.
+        raise ProtocolError("pool_not_found" if pool.private else "forbidden")
+    description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
+
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        if not pool.is_open:
+            raise ProtocolError("pool_closed")
+        others = list(
+            Peer.objects.filter(pool=pool).values_list("id", "channel_name", "description")
+        )
+        if pool.max_peers is not None and len(others) >= pool.max_peers:
+            raise ProtocolError("pool_full")
+        peer = Peer.objects.create(
+            pool=pool, channel_name=channel_name, description=description, user=user, worker=worker
+        )
+    signals.peer_joined.send(sender=Peer, peer=peer, pool=pool)
+
+    peer_id = str(peer.id)
+    notice = {
+        "type": PEER,
+        "pool": pool.pk,
+        "id": peer_id,
+        "channel": channel_name,
+        "description": description,
+    }
+    joined = Joined(
+        peer_id=peer_id,
+        pool_id=pool.pk,
+        pool_name=pool.name,
+        group_name=pool.group_name,
+        roster={str(pk): channel for pk, channel, _ in others},
+        descriptions={str(pk): desc for pk, _, desc in others},
+    )
+    return joined, [(channel, notice) for _, channel, _ in others]
+
+
+def _get_or_create_for_join(name: str) -> Pool:
+    try:
+        return Pool.objects.get(name=name)
+    except Pool.DoesNotExist:
+        if not rtcpool_settings.AUTO_CREATE_POOLS:
+            raise ProtocolError("pool_not_found") from None
+    pool, _ = Pool.objects.get_or_create(
+        name=name, defaults={"max_peers": rtcpool_settings.DEFAULT_MAX_PEERS}
+    )
+    return pool
+
+
+def leave(peer: Peer | str | uuid.UUID) -> bool:
+    """Remove a peer whose socket is gone; the peers that knew it get ``rtc:close``.
+    False if it had already been removed (kicked, pruned, pool closed)."""
+    outbox, removed = _remove([_peer_id(peer)], reason="left")
+    async_to_sync(deliver)(outbox)
+    return removed > 0
+
+
+async def aleave(peer: Peer | str | uuid.UUID) -> bool:
+    outbox, removed = await database_sync_to_async(_remove)([_peer_id(peer)], reason="left")
+    await deliver(outbox)
+    return removed > 0
+
+
+# --- back-end control --------------------------------------------------------------------
+
+
+def describe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
+    """Store a peer's description and send ``rtc:describe`` to the other peers of its pool.
+
+    The described peer itself is never told (the client would throw on its own id).
+    Raises ``Peer.DoesNotExist`` when the peer has gone.
+    """
+    updated, outbox = _describe(_peer_id(peer), description)
+    async_to_sync(deliver)(outbox)
+    return updated
+
+
+async def adescribe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
+    updated, outbox = await database_sync_to_async(_describe)(_peer_id(peer), description)
+    await deliver(outbox)
+    return updated
+
+
+def _describe(peer_id: str, description: Any) -> tuple[Peer, Outbox]:
+    with transaction.atomic():
+        pool_id = Peer.objects.values_list("pool_id", flat=True).get(pk=peer_id)
+        Pool.objects.select_for_update().filter(pk=pool_id).exists()
+        updated = Peer.objects.select_related("pool").get(pk=peer_id)
+        updated.description = description
+        updated.save(update_fields=["description"])
+        others = _channels(Peer.objects.filter(pool_id=pool_id).exclude(pk=peer_id))
+    signals.description_changed.send(sender=Peer, peer=updated, description=description)
+    notice = {"type": DESCRIBE, "pool": pool_id, "id": peer_id, "description": description}
+    return updated, [(channel, notice) for channel in others]
+
+
+def close_pool(pool: Pool | str) -> int:
+    """Close a pool: every peer gets ``rtc:stop`` and its socket is closed; joins are
+    refused with ``pool_closed`` until the pool is opened again. Returns the peers removed.
+    """
+    outbox = _close_pool(_pool(pool))
+    async_to_sync(deliver)(outbox)
+    return len(outbox)
+
+
+async def aclose_pool(pool: Pool | str) -> int:
+    outbox = await database_sync_to_async(lambda: _close_pool(_pool(pool)))()
+    await deliver(outbox)
+    return len(outbox)
+
+
+def _close_pool(pool: Pool) -> Outbox:
+    with transaction.atomic():
+        pool = Pool.objects.select_for_update().get(pk=pool.pk)
+        pool.is_open = False
+        pool.save(update_fields=["is_open"])
+        peers = list(Peer.objects.filter(pool=pool).values_list("id", "channel_name"))
+        Peer.objects.filter(pool=pool).delete()
+    signals.pool_closed.send(sender=Pool, pool=pool)
+    for peer_id, _ in peers:
+        signals.peer_left.send(sender=Peer, peer_id=str(peer_id), pool=pool, reason="closed")
+    return [(channel, {"type": STOP, "pool": pool.pk}) for _, channel in peers]
+
+
+def kick(peer: Peer | str | uuid.UUID) -> bool:
+    """Close a peer's socket; the peers that knew it get ``rtc:close``. False if gone."""
+    outbox, removed = _remove([_peer_id(peer)], reason="kicked")
+    async_to_sync(deliver)(outbox)
+    return removed > 0
+
+
+async def akick(peer: Peer | str | uuid.UUID) -> bool:
+    outbox, removed = await database_sync_to_async(_remove)([_peer_id(peer)], reason="kicked")
+    await deliver(outbox)
+    return removed > 0
+
+
+# --- dead workers ------------------------------------------------------------------------
+
+
+def prune_dead_workers(timeout: float | None = None) -> int:
+    """Remove the peers of workers whose heartbeat is older than ``timeout`` seconds
+    (default ``WORKER_TIMEOUT``), and peers of no known worker. Returns peers removed."""
+    outbox, removed = _prune(timeout)
+    async_to_sync(deliver)(outbox)
+    return removed
+
+
+async def aprune_dead_workers(timeout: float | None = None) -> int:
+    outbox, removed = await database_sync_to_async(_prune)(timeout)
+    await deliver(outbox)
+    return removed
+
+
+def _prune(timeout: float | None) -> tuple[Outbox, int]:
+    if timeout is None:
+        timeout = rtcpool_settings.WORKER_TIMEOUT
+    cutoff = timezone.now() - timedelta(seconds=timeout)
+    dead = list(Worker.objects.filter(last_seen__lt=cutoff).values_list("id", flat=True))
+    orphans = Peer.objects.exclude(
+        worker__in=Worker.objects.filter(last_seen__gte=cutoff).values("id")
+    )
+    peer_ids = [str(pk) for pk in orphans.values_list("id", flat=True)]
+    outbox, removed = _remove(peer_ids, reason="pruned") if peer_ids else ([], 0)
+    if dead:
+        Worker.objects.filter(id__in=dead, last_seen__lt=cutoff).delete()
+    if removed or dead:
+        logger.warning("rtcpool: pruned %d peer(s); dead workers: %s", removed, dead)
+    return outbox, removed
+
+
+# --- shared mechanics --------------------------------------------------------------------
+
+
+def _remove(peer_ids: Iterable[str], *, reason: str) -> tuple[Outbox, int]:
+    """Delete peers, pool by pool under the pool lock; tell the rest of each pool.
+
+    Removed peers whose socket may still be open (kick, prune) are sent ``rtcpool.kick``
+    so their consumer closes the socket; a peer leaving by itself needs no such notice.
+    """
+    by_pool: dict[int, list[str]] = defaultdict(list)
+    for pk, pool_id in Peer.objects.filter(pk__in=list(peer_ids)).values_list("id", "pool_id"):
+        by_pool[pool_id].append(str(pk))
+    outbox: Outbox = []
+    removed = 0
+    for pool_id, ids in by_pool.items():
+        with transaction.atomic():
+            pool = Pool.objects.select_for_update().filter(pk=pool_id).first()
+            if pool is None:
+                continue
+            gone = list(Peer.objects.filter(pk__in=ids).values_list("id", "channel_name"))
+            Peer.objects.filter(pk__in=ids).delete()
+            remaining = _channels(Peer.objects.filter(pool_id=pool_id))
+        removed += len(gone)
+        for pk, channel in gone:
+            peer_id = str(pk)
+            outbox += [(c, {"type": LEAVE, "pool": pool_id, "id": peer_id}) for c in remaining]
+            if reason != "left":
+                outbox.append((channel, {"type": KICK, "pool": pool_id, "id": peer_id}))
+            signals.peer_left.send(sender=Peer, peer_id=peer_id, pool=pool, reason=reason)
+    return outbox, removed
+
+
+def _channels(peers: QuerySet[Peer]) -> list[str]:
+    return list(peers.values_list("channel_name", flat=True))
+
+
+async def deliver(outbox: Outbox) -> list[str]:
+    """Send each message; messages to one channel keep their order. Returns the channels
+    that refused a message (full), after logging each refusal."""
+    if not outbox:
+        return []
+    layer = get_channel_layer()
+    per_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for channel, message in outbox:
+        per_channel[channel].append(message)
+
+    async def send_all(channel: str, messages: list[dict[str, Any]]) -> str | None:
+        for message in messages:
+            try:
+                await layer.send(channel, message)
+            except ChannelFull:
+                logger.warning(
+                    "rtcpool: channel %s is full; %s not delivered", channel, message["type"]
+                )
+                return channel
+        return None
+
+    results = await asyncio.gather(*(send_all(c, m) for c, m in per_channel.items()))
+    return [channel for channel in results if channel]
+
+
+def _peer_id(peer: Peer | str | uuid.UUID) -> str:
+    return str(peer.pk if isinstance(peer, Peer) else peer)
+
+
+def _pool(pool: Pool | str) -> Pool:
+    return pool if isinstance(pool, Pool) else Pool.objects.get(name=pool)

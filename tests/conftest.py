@@ -1,0 +1,29 @@
+import pytest
+from channels.testing import WebsocketCommunicator
+
+from rtcpool_django.consumers import PoolConsumer
+
+from .client import Client
+
+
+@pytest.fixture
+def application():
+    return PoolConsumer.as_asgi()
+
+
+@pytest.fixture
+async def connect(application, transactional_db):
+    """connect() -> a joined-or-not test client on the in-process consumer."""
+    opened: list[Client] = []
+
+    async def _connect(path: str = "/ws/rtcpool/") -> Client:
+        communicator = WebsocketCommunicator(application, path)
+        connected, _ = await communicator.connect()
+        assert connected
+        client = Client(communicator)
+        opened.append(client)
+        return client
+
+    yield _connect
+    for client in opened:
+        await client.close()
