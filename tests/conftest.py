@@ -27,3 +27,20 @@ async def connect(application, transactional_db):
     yield _connect
     for client in opened:
         await client.close()
+
+
+@pytest.fixture
+def live_worker(transactional_db):
+    """start(**kwargs) -> a running daphne Worker on the test database; stopped after."""
+    from .live import Worker
+
+    workers: list[Worker] = []
+
+    def start(**kwargs) -> Worker:
+        worker = Worker(**kwargs).start()
+        workers.append(worker)
+        return worker
+
+    yield start
+    for worker in workers:
+        worker.stop()

@@ -1,0 +1,195 @@
+"""Real servers for the live tests: daphne processes of the example project, and a real
+WebSocket client (the ``websockets`` library) that speaks ssp to them.
+
+Every server process uses the test database that pytest-django created for this run
+(``tests.live_settings`` reads its name from the environment), and, when given a Redis
+URL, a channel-layer prefix unique to this run so that parallel runs never cross.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import websockets
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+LOG_DIR = ROOT / "artifacts" / "logs"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Worker:
+    """One daphne process serving example_project on 127.0.0.1:<port>."""
+
+    def __init__(
+        self,
+        *,
+        redis_url: str | None = None,
+        prefix: str | None = None,
+        extra_env: dict[str, str] | None = None,
+        server: str = "daphne",
+    ) -> None:
+        self.port = free_port()
+        self.redis_url = redis_url
+        self.prefix = prefix
+        self.extra_env = extra_env or {}
+        self.server = server
+        self.process: subprocess.Popen[bytes] | None = None
+        LOG_DIR.mkdir(parents=True, exist_ok=True)
+        self.log_path = LOG_DIR / f"{server}-{self.port}.log"
+
+    @property
+    def url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/ws/rtcpool/"
+
+    @property
+    def http_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.pop("REDIS_URL", None)
+        env.update(
+            DJANGO_SETTINGS_MODULE="tests.live_settings",
+            RTCPOOL_TEST_DB_NAME=str(connection.settings_dict["NAME"]),
+            PYTHONPATH=str(ROOT),
+            PYTHONUNBUFFERED="1",
+        )
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+            env["RTCPOOL_CHANNEL_PREFIX"] = self.prefix or "asgi"
+        env.update(self.extra_env)
+        return env
+
+    def start(self, timeout: float = 20.0) -> Worker:
+        if self.server == "daphne":
+            cmd = [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "example_project.asgi:application",
+            ]
+        else:
+            cmd = [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(self.port),
+                "--log-level",
+                "warning",
+                "example_project.asgi:application",
+            ]
+        log = open(self.log_path, "wb")  # noqa: SIM115 (closed with the process)
+        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=log)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.server} exited early:\n{self.log()}")
+            try:
+                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
+                    return self
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"{self.server} did not listen within {timeout}s:\n{self.log()}")
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")[-4000:]
+
+    def kill(self) -> None:
+        """SIGKILL: the process gets no chance to clean up."""
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(10)
+
+    def terminate(self, timeout: float = 20.0) -> int:
+        """SIGTERM, as a process manager stops a worker; waits for it to exit."""
+        assert self.process is not None
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+        return self.process.wait(timeout)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(5)
+
+
+def unique_prefix() -> str:
+    return f"rtcpooltest{uuid.uuid4().hex[:10]}"
+
+
+class WSClient:
+    """An ssp client over a real WebSocket connection."""
+
+    def __init__(self, ws: websockets.ClientConnection) -> None:
+        self.ws = ws
+        self.id: str | None = None
+
+    @classmethod
+    async def connect(cls, url: str, **kwargs: Any) -> WSClient:
+        kwargs.setdefault("origin", "http://127.0.0.1")
+        kwargs.setdefault("open_timeout", 10)
+        return cls(await websockets.connect(url, max_size=None, **kwargs))
+
+    async def send(self, event_type: str, data: Any = None) -> None:
+        await self.ws.send(json.dumps({"type": event_type, "data": {} if data is None else data}))
+
+    async def send_raw(self, payload: str | bytes) -> None:
+        await self.ws.send(payload)
+
+    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def expect(self, event_type: str, timeout: float = 5.0) -> dict[str, Any]:
+        frame = await self.recv(timeout)
+        assert frame["type"] == event_type, frame
+        return frame["data"]
+
+    async def error(self, reason: str) -> dict[str, Any]:
+        data = await self.expect("rtc:error")
+        assert data["reason"] == reason, data
+        assert isinstance(data["message"], str) and data["message"]
+        return data
+
+    async def join(self, pool: str) -> dict[str, Any]:
+        await self.send("rtc:join", {"pool": pool})
+        data = await self.expect("rtc:joined")
+        self.id = data["client_id"]
+        return data
+
+    async def drain(self, timeout: float = 0.3) -> list[dict[str, Any]]:
+        frames = []
+        while True:
+            try:
+                frames.append(await self.recv(timeout))
+            except TimeoutError:
+                return frames
+
+    async def close(self) -> None:
+        await self.ws.close()
