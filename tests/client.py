@@ -44,13 +44,16 @@ class Client:
     async def nothing(self, timeout: float = 0.1) -> None:
         assert await self.communicator.receive_nothing(timeout=timeout), "unexpected frame"
 
-    async def drain(self, timeout: float = 0.2) -> list[dict[str, Any]]:
+    async def drain(self, quiet: float = 0.2) -> list[dict[str, Any]]:
+        """Every frame until none comes for ``quiet`` seconds.
+
+        (A timed-out receive_output would cancel the application, so wait with
+        receive_nothing, which does not.)
+        """
         frames = []
-        while True:
-            try:
-                frames.append(await self.recv(timeout))
-            except (TimeoutError, AssertionError):
-                return frames
+        while not await self.communicator.receive_nothing(timeout=quiet):
+            frames.append(await self.recv())
+        return frames
 
     async def close(self) -> None:
         if not self.closed:

@@ -50,6 +50,7 @@ class Worker:
         self.extra_env = extra_env or {}
         self.server = server
         self.process: subprocess.Popen[bytes] | None = None
+        self._log_file: Any = None
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{server}-{self.port}.log"
 
@@ -101,8 +102,10 @@ class Worker:
                 "warning",
                 "example_project.asgi:application",
             ]
-        log = open(self.log_path, "wb")  # noqa: SIM115 (closed with the process)
-        self.process = subprocess.Popen(cmd, cwd=ROOT, env=self.env(), stdout=log, stderr=log)
+        self._log_file = open(self.log_path, "wb")  # noqa: SIM115 (closed in _reap)
+        self.process = subprocess.Popen(
+            cmd, cwd=ROOT, env=self.env(), stdout=self._log_file, stderr=self._log_file
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -122,13 +125,16 @@ class Worker:
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
+        self._reap()
 
     def terminate(self, timeout: float = 20.0) -> int:
         """SIGTERM, as a process manager stops a worker; waits for it to exit."""
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
-        return self.process.wait(timeout)
+        code = self.process.wait(timeout)
+        self._reap()
+        return code
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:
@@ -138,6 +144,12 @@ class Worker:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(5)
+        self._reap()
+
+    def _reap(self) -> None:
+        if self._log_file is not None:
+            self._log_file.close()
+            self._log_file = None
 
 
 def unique_prefix() -> str:
