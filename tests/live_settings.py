@@ -11,4 +11,4 @@ from example_project.settings import *  # noqa: F403
 DATABASES["default"]["NAME"] = os.environ["RTCPOOL_TEST_DB_NAME"]  # noqa: F405
 DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405
 DEBUG = True
-ALLOWED_HOSTS = ["*"]
+ALLOWED_HOSTS = ["127.0.0.1", "localhost"]
