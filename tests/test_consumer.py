@@ -319,3 +319,23 @@ async def test_stop_carries_an_empty_object_and_closes_the_socket(connect):
         assert await client.recv() == {"type": "rtc:stop", "data": {}}
         assert (await client.communicator.receive_output(1))["type"] == "websocket.close"
     assert await database_sync_to_async(Peer.objects.count)() == 0
+
+
+async def test_a_relay_sent_right_after_joining_never_overtakes_rtc_peer(connect):
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    await b.send("rtc:sdp", {"to": a.id, "description": OFFER})
+    await b.send("rtc:candidate", {"for": a.id, "candidate": None})
+    assert [f["type"] for f in await a.drain()] == ["rtc:peer", "rtc:sdp", "rtc:candidate"]
+
+
+async def test_relays_from_a_peer_the_receiver_does_not_know_are_dropped(connect):
+    # E.g. a kicked peer whose socket had not closed yet: the others already got its
+    # rtc:close, and the client throws on rtc:sdp from an unknown peer.
+    a = await connect()
+    await a.join("room")
+    channel = await database_sync_to_async(lambda: Peer.objects.get(pk=a.id).channel_name)()
+    text = json.dumps({"type": "rtc:sdp", "data": {"peer": "gone", "description": OFFER}})
+    await get_channel_layer().send(channel, {"type": "rtcpool.relay", "from": "gone", "text": text})
+    await a.nothing()
