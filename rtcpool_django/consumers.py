@@ -74,9 +74,11 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         peer_id, self.peer_id = self.peer_id, None
         if peer_id is None:
             return
+        # Leave first: the others hearing rtc:close matters more than the group entry,
+        # which the layer expires by itself if discarding it fails.
+        await pools.aleave(peer_id)
         if self.group_name:
             await self.channel_layer.group_discard(self.group_name, self.channel_name)
-        await pools.aleave(peer_id)
 
     # --- frames from the client ----------------------------------------------------------
 

@@ -1,0 +1,96 @@
+"""System checks: misconfiguration is reported by `manage.py check`, with stable ids."""
+
+import pytest
+from django.core import checks
+from django.test import override_settings
+
+from rtcpool_django.checks import check_channel_layer, check_rtcpool_settings
+
+INMEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+
+def ids(messages):
+    return [m.id for m in messages]
+
+
+def test_defaults_pass():
+    assert check_rtcpool_settings() == []
+
+
+def test_checks_are_registered():
+    assert any(m.id == "rtcpool.E001" for m in _run_with(RTCPOOL={"NOPE": 1}))
+
+
+def _run_with(**overrides):
+    with override_settings(**overrides):
+        return checks.run_checks()
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        [],
+        {"NOT_A_SETTING": 1},
+        {"MAX_FRAME_BYTES": 0},
+        {"MAX_FRAME_BYTES": "64k"},
+        {"RATE_LIMIT_BURST": True},
+        {"MAX_POOL_NAME_LENGTH": 256},
+        {"DEFAULT_MAX_PEERS": 0},
+        {"HEARTBEAT_INTERVAL": 10, "WORKER_TIMEOUT": 10},
+    ],
+)
+def test_bad_rtcpool_values(value):
+    with override_settings(RTCPOOL=value):
+        assert "rtcpool.E001" in ids(check_rtcpool_settings())
+
+
+@pytest.mark.parametrize("hook", ["RESOLVE_POOL_NAME", "ADMIT_PEER", "INITIAL_DESCRIPTION"])
+def test_hooks_must_import(hook):
+    with override_settings(RTCPOOL={hook: "no.such.module.fn"}):
+        assert ids(check_rtcpool_settings()) == ["rtcpool.E002"]
+    with override_settings(RTCPOOL={hook: 42}):
+        assert ids(check_rtcpool_settings()) == ["rtcpool.E002"]
+    with override_settings(RTCPOOL={hook: "rtcpool_django.policy.admit_peer"}):
+        assert check_rtcpool_settings() == []
+
+
+@override_settings(CHANNEL_LAYERS={})
+def test_a_channel_layer_is_required():
+    assert ids(check_channel_layer()) == ["rtcpool.E003"]
+
+
+@override_settings(CHANNEL_LAYERS=INMEMORY, DEBUG=False)
+def test_in_memory_layer_without_debug_warns():
+    assert ids(check_channel_layer()) == ["rtcpool.W001"]
+
+
+@override_settings(CHANNEL_LAYERS=INMEMORY, DEBUG=True)
+def test_in_memory_layer_in_development_is_fine():
+    assert check_channel_layer() == []
+
+
+REDIS = "channels_redis.core.RedisChannelLayer"
+PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
+
+
+@pytest.mark.parametrize("backend", [REDIS, PUBSUB])
+@pytest.mark.parametrize(
+    ("hosts", "expected"),
+    [
+        (["redis://127.0.0.1:6379"], ["rtcpool.E004"]),
+        ([("127.0.0.1", 6379)], ["rtcpool.E004"]),
+        ([{"address": "redis://127.0.0.1:6379"}], ["rtcpool.E004"]),
+        ([{"address": "redis://127.0.0.1:6379", "socket_timeout": 5}], ["rtcpool.E004"]),
+        ([{"address": "redis://127.0.0.1:6379", "socket_timeout": None}], []),
+    ],
+)
+def test_redis_py_8_needs_socket_timeout_none(monkeypatch, backend, hosts, expected):
+    import redis
+
+    monkeypatch.setattr(redis, "__version__", "8.1.0")
+    layers = {"default": {"BACKEND": backend, "CONFIG": {"hosts": hosts}}}
+    with override_settings(CHANNEL_LAYERS=layers):
+        assert ids(check_channel_layer()) == expected
+    monkeypatch.setattr(redis, "__version__", "7.4.0")
+    with override_settings(CHANNEL_LAYERS=layers):
+        assert check_channel_layer() == []
