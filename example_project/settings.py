@@ -80,6 +80,9 @@ else:
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
             "NAME": os.environ.get("SQLITE_PATH", str(BASE_DIR / "db.sqlite3")),
+            # BEGIN IMMEDIATE: a join's read-then-insert takes the write lock up front, so
+            # two processes (daphne and a management command) queue instead of deadlocking.
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
         }
     }
 

@@ -209,7 +209,7 @@ async def adescribe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
 def _describe(peer_id: str, description: Any) -> tuple[Peer, Outbox]:
     with transaction.atomic():
         pool_id = Peer.objects.values_list("pool_id", flat=True).get(pk=peer_id)
-        Pool.objects.select_for_update().filter(pk=pool_id).exists()
+        Pool.objects.select_for_update().get(pk=pool_id)
         updated = Peer.objects.select_related("pool").get(pk=peer_id)
         updated.description = description
         updated.save(update_fields=["description"])
