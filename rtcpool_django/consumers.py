@@ -72,13 +72,15 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             self._counted = False
             heartbeat.disconnected()
         peer_id, self.peer_id = self.peer_id, None
-        if peer_id is None:
-            return
-        # Leave first: the others hearing rtc:close matters more than the group entry,
-        # which the layer expires by itself if discarding it fails.
-        await pools.aleave(peer_id)
-        if self.group_name:
-            await self.channel_layer.group_discard(self.group_name, self.channel_name)
+        if peer_id is not None:
+            # Leave first: the others hearing rtc:close matters more than the group entry,
+            # which the layer expires by itself if discarding it fails.
+            await pools.aleave(peer_id)
+        # Also after a kick or rtc:stop (peer_id already None): the group must not keep
+        # sending a site's group messages to a closed channel.
+        group_name, self.group_name = self.group_name, None
+        if group_name:
+            await self.channel_layer.group_discard(group_name, self.channel_name)
 
     # --- frames from the client ----------------------------------------------------------
 

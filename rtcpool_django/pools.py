@@ -86,15 +86,27 @@ def live_peers(pool: Pool | str) -> QuerySet[Peer]:
     return Peer.objects.filter(pool=_pool(pool)).select_related("user")
 
 
-aget_pool = database_sync_to_async(get_pool)
-acreate_pool = database_sync_to_async(create_pool)
+async def aget_pool(name: str) -> Pool:
+    """Async :func:`get_pool`."""
+    return await database_sync_to_async(get_pool)(name)
+
+
+async def acreate_pool(
+    name: str, *, max_peers: int | None = None, private: bool = False, is_open: bool = True
+) -> Pool:
+    """Async :func:`create_pool`."""
+    return await database_sync_to_async(create_pool)(
+        name, max_peers=max_peers, private=private, is_open=is_open
+    )
 
 
 async def alist_pools() -> list[Pool]:
+    """Async :func:`list_pools`, evaluated to a list."""
     return await database_sync_to_async(lambda: list(list_pools()))()
 
 
 async def alive_peers(pool: Pool | str) -> list[Peer]:
+    """Async :func:`live_peers`, evaluated to a list."""
     return await database_sync_to_async(lambda: list(live_peers(pool)))()
 
 
@@ -121,10 +133,15 @@ def _join(
     name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
     if not name:
         raise ProtocolError("pool_not_found")
-    pool = _get_or_create_for_join(name)
-    if not rtcpool_settings.ADMIT_PEER(scope, user, pool):
-        # A private pool does not reveal that it exists to those it refuses.
-        raise ProtocolError("pool_not_found" if pool.private else "forbidden")
+    pool = _pool_for_join(name)
+    _admit(scope, user, pool)
+    if pool.pk is None:
+        # Created only once admitted: a refused join must leave no pool behind.
+        pool, created = Pool.objects.get_or_create(
+            name=name, defaults={"max_peers": pool.max_peers}
+        )
+        if not created:  # another join created it meanwhile, maybe differently
+            _admit(scope, user, pool)
     description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
 
     with transaction.atomic():
@@ -160,27 +177,32 @@ def _join(
     return joined, [(channel, notice) for _, channel, _ in others]
 
 
-def _get_or_create_for_join(name: str) -> Pool:
+def _pool_for_join(name: str) -> Pool:
+    """The pool called ``name``, or an unsaved one if joining may create it."""
     try:
         return Pool.objects.get(name=name)
     except Pool.DoesNotExist:
         if not rtcpool_settings.AUTO_CREATE_POOLS:
             raise ProtocolError("pool_not_found") from None
-    pool, _ = Pool.objects.get_or_create(
-        name=name, defaults={"max_peers": rtcpool_settings.DEFAULT_MAX_PEERS}
-    )
-    return pool
+    return Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS)
+
+
+def _admit(scope: dict[str, Any], user: Any, pool: Pool) -> None:
+    if not rtcpool_settings.ADMIT_PEER(scope, user, pool):
+        # A private pool does not reveal that it exists to those it refuses.
+        raise ProtocolError("pool_not_found" if pool.private else "forbidden")
 
 
 def leave(peer: Peer | str | uuid.UUID) -> bool:
     """Remove a peer whose socket is gone; the peers that knew it get ``rtc:close``.
     False if it had already been removed (kicked, pruned, pool closed)."""
     outbox, removed = _remove([_peer_id(peer)], reason="left")
-    async_to_sync(deliver)(outbox)
+    _deliver_on_commit(outbox)
     return removed > 0
 
 
 async def aleave(peer: Peer | str | uuid.UUID) -> bool:
+    """Async :func:`leave`."""
     outbox, removed = await database_sync_to_async(_remove)([_peer_id(peer)], reason="left")
     await deliver(outbox)
     return removed > 0
@@ -196,11 +218,12 @@ def describe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
     Raises ``Peer.DoesNotExist`` when the peer has gone.
     """
     updated, outbox = _describe(_peer_id(peer), description)
-    async_to_sync(deliver)(outbox)
+    _deliver_on_commit(outbox)
     return updated
 
 
 async def adescribe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
+    """Async :func:`describe`."""
     updated, outbox = await database_sync_to_async(_describe)(_peer_id(peer), description)
     await deliver(outbox)
     return updated
@@ -224,11 +247,12 @@ def close_pool(pool: Pool | str) -> int:
     refused with ``pool_closed`` until the pool is opened again. Returns the peers removed.
     """
     outbox = _close_pool(_pool(pool))
-    async_to_sync(deliver)(outbox)
+    _deliver_on_commit(outbox)
     return len(outbox)
 
 
 async def aclose_pool(pool: Pool | str) -> int:
+    """Async :func:`close_pool`."""
     outbox = await database_sync_to_async(lambda: _close_pool(_pool(pool)))()
     await deliver(outbox)
     return len(outbox)
@@ -250,11 +274,12 @@ def _close_pool(pool: Pool) -> Outbox:
 def kick(peer: Peer | str | uuid.UUID) -> bool:
     """Close a peer's socket; the peers that knew it get ``rtc:close``. False if gone."""
     outbox, removed = _remove([_peer_id(peer)], reason="kicked")
-    async_to_sync(deliver)(outbox)
+    _deliver_on_commit(outbox)
     return removed > 0
 
 
 async def akick(peer: Peer | str | uuid.UUID) -> bool:
+    """Async :func:`kick`."""
     outbox, removed = await database_sync_to_async(_remove)([_peer_id(peer)], reason="kicked")
     await deliver(outbox)
     return removed > 0
@@ -267,11 +292,12 @@ def prune_dead_workers(timeout: float | None = None) -> int:
     """Remove the peers of workers whose heartbeat is older than ``timeout`` seconds
     (default ``WORKER_TIMEOUT``), and peers of no known worker. Returns peers removed."""
     outbox, removed = _prune(timeout)
-    async_to_sync(deliver)(outbox)
+    _deliver_on_commit(outbox)
     return removed
 
 
 async def aprune_dead_workers(timeout: float | None = None) -> int:
+    """Async :func:`prune_dead_workers`."""
     outbox, removed = await database_sync_to_async(_prune)(timeout)
     await deliver(outbox)
     return removed
@@ -328,6 +354,14 @@ def _remove(peer_ids: Iterable[str], *, reason: str) -> tuple[Outbox, int]:
 
 def _channels(peers: QuerySet[Peer]) -> list[str]:
     return list(peers.values_list("channel_name", flat=True))
+
+
+def _deliver_on_commit(outbox: Outbox) -> None:
+    # A sync caller may be inside its own atomic block (the admin's views are): announce
+    # the change once it is committed, never one that is then rolled back. Outside an
+    # atomic block on_commit runs at once.
+    if outbox:
+        transaction.on_commit(lambda: async_to_sync(deliver)(outbox))
 
 
 async def deliver(outbox: Outbox) -> list[str]:

@@ -16,8 +16,10 @@ async def connect(application, transactional_db):
     """connect() -> a joined-or-not test client on the in-process consumer."""
     opened: list[Client] = []
 
-    async def _connect(path: str = "/ws/rtcpool/") -> Client:
+    async def _connect(path: str = "/ws/rtcpool/", *, user=None) -> Client:
         communicator = WebsocketCommunicator(application, path)
+        if user is not None:  # as AuthMiddlewareStack would; read once the consumer starts
+            communicator.scope["user"] = user
         connected, _ = await communicator.connect()
         assert connected
         client = Client(communicator)
