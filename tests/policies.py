@@ -1,0 +1,23 @@
+"""Policy hooks that the tests install through RTCPOOL import strings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+ALIASES = {"lobby": "main-hall", "hidden": None}
+CALLS: list[tuple[str, Any, Any]] = []
+
+
+def alias(requested: str, scope: dict[str, Any]) -> str | None:
+    return ALIASES.get(requested, requested)
+
+
+def only_staff_in_vip(scope: dict[str, Any], user: Any, pool: Any) -> bool:
+    CALLS.append(("admit", user, pool.name))
+    return not pool.name.startswith("vip") or (user is not None and user.is_staff)
+
+
+def name_from_user(scope: dict[str, Any], user: Any, pool: Any) -> Any:
+    if user is None:
+        return {"name": "guest", "pool": pool.name}
+    return {"name": user.get_full_name() or user.get_username(), "pool": pool.name}
