@@ -1,0 +1,147 @@
+"""Pools and their live peers in the Django admin.
+
+Every change that peers must hear about goes through :mod:`rtcpool_django.pools`, never a
+plain ``save()`` or ``delete()``: editing a description sends ``rtc:describe``, deleting a
+peer kicks it, closing or deleting a pool stops its peers with ``rtc:stop``.
+"""
+
+from __future__ import annotations
+
+from contextlib import suppress
+from typing import Any
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.forms import BaseInlineFormSet, ModelForm
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+
+from . import pools
+from .models import Peer, Pool
+
+PEER_FIELDS = ("id", "user", "worker", "joined", "description")
+
+
+class PeerInline(admin.TabularInline):
+    """A pool's live peers; only the description is editable, "Delete" kicks."""
+
+    model = Peer
+    fields = PEER_FIELDS
+    readonly_fields = ("id", "user", "worker", "joined")
+    extra = 0
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # peers exist only while a socket is open
+
+
+@admin.register(Pool)
+class PoolAdmin(admin.ModelAdmin):
+    list_display = ("name", "peer_count", "is_open", "private", "max_peers", "created")
+    list_filter = ("is_open", "private")
+    search_fields = ("name",)
+    readonly_fields = ("created",)
+    inlines = [PeerInline]
+    actions = ["close_selected_pools"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Pool]:
+        return pools.list_pools()
+
+    @admin.display(description=_("live peers"), ordering="peer_count")
+    def peer_count(self, pool: Pool) -> int:
+        return pool.peer_count
+
+    @admin.action(description=_("Close selected pools"), permissions=["change"])
+    def close_selected_pools(self, request: HttpRequest, queryset: QuerySet[Pool]) -> None:
+        stopped = sum(pools.close_pool(pool) for pool in queryset)
+        self.message_user(
+            request,
+            ngettext(
+                "Closed %(pools)d pool(s); %(peers)d peer was stopped.",
+                "Closed %(pools)d pool(s); %(peers)d peers were stopped.",
+                stopped,
+            )
+            % {"pools": len(queryset), "peers": stopped},
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request: HttpRequest, obj: Pool, form: ModelForm, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change and "is_open" in form.changed_data and not obj.is_open:
+            pools.close_pool(obj)  # unticking "open" is closing: its peers must stop
+
+    def save_formset(
+        self, request: HttpRequest, form: ModelForm, formset: BaseInlineFormSet, change: bool
+    ) -> None:
+        if formset.model is not Peer:
+            super().save_formset(request, form, formset, change)
+            return
+        save_peer_forms(formset)
+
+    def delete_model(self, request: HttpRequest, obj: Pool) -> None:
+        pools.close_pool(obj)  # its peers get rtc:stop rather than silence
+        super().delete_model(request, obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Pool]) -> None:
+        for pool in queryset:
+            self.delete_model(request, pool)
+
+
+def save_peer_forms(formset: BaseInlineFormSet) -> None:
+    """Apply an edited peer formset through pools: deletions kick, descriptions describe."""
+    formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+    deleted = formset.deleted_forms if formset.can_delete else []
+    for form in formset.initial_forms:
+        peer = form.instance
+        if form in deleted:
+            pools.kick(peer)
+            formset.deleted_objects.append(peer)
+        elif "description" in form.changed_data:
+            _describe(peer, form.cleaned_data["description"])
+            formset.changed_objects.append((peer, ["description"]))
+
+
+def _describe(peer: Peer, description: Any) -> None:
+    # The peer may have left while the page was open: then there is no one to describe.
+    with suppress(Peer.DoesNotExist):
+        pools.describe(peer, description)
+
+
+@admin.register(Peer)
+class PeerAdmin(admin.ModelAdmin):
+    list_display = ("id", "pool", "user", "worker", "joined")
+    list_filter = ("pool",)
+    list_select_related = ("pool", "user")
+    search_fields = ("id", "pool__name", "worker")
+    fields = ("pool", *PEER_FIELDS)
+    readonly_fields = ("id", "pool", "user", "worker", "joined")
+    actions = ["kick_selected_peers"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)  # "kick selected peers" is the delete here
+        return actions
+
+    @admin.action(description=_("Kick selected peers"), permissions=["delete"])
+    def kick_selected_peers(self, request: HttpRequest, queryset: QuerySet[Peer]) -> None:
+        kicked = sum(pools.kick(peer) for peer in queryset)
+        self.message_user(
+            request,
+            ngettext("Kicked %d peer.", "Kicked %d peers.", kicked) % kicked,
+            messages.SUCCESS,
+        )
+
+    def save_model(self, request: HttpRequest, obj: Peer, form: ModelForm, change: bool) -> None:
+        if "description" in form.changed_data:
+            _describe(obj, obj.description)
+
+    def delete_model(self, request: HttpRequest, obj: Peer) -> None:
+        pools.kick(obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Peer]) -> None:
+        for peer in queryset:
+            pools.kick(peer)
