@@ -145,3 +145,27 @@ async def test_a_closed_pool_refuses_with_pool_closed(connect, transactional_db)
     await a.send("rtc:join", {"pool": "shut"})
     await a.error("pool_closed")
     assert await Peer.objects.acount() == 0
+
+
+async def test_a_signed_in_browser_joins_as_its_django_user(live_worker, users):
+    """Through example_project's real AuthMiddlewareStack, with a session cookie."""
+    from django.conf import settings
+    from django.test import Client
+
+    from .live import WSClient
+
+    worker = live_worker()
+    await pools.acreate_pool("secret", private=True)
+    browser = Client()
+    await sync_to_async(browser.force_login)(users["ada"])
+    session = browser.cookies[settings.SESSION_COOKIE_NAME].value
+    cookie = {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"}
+
+    ada = await WSClient.connect(worker.url, additional_headers=cookie)
+    assert (await ada.join("secret"))["pool"] == "secret"
+    assert (await Peer.objects.aget(pk=ada.id)).user_id == users["ada"].pk
+    stranger = await WSClient.connect(worker.url)
+    await stranger.send("rtc:join", {"pool": "secret"})
+    await stranger.error("pool_not_found")
+    await ada.close()
+    await stranger.close()
