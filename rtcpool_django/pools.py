@@ -77,8 +77,9 @@ def create_pool(
 
 
 def list_pools() -> QuerySet[Pool]:
-    """All pools, each annotated with ``peer_count`` (its live peers)."""
-    return Pool.objects.annotate(peer_count=Count("peers"))
+    """All pools by name, each annotated with ``peer_count`` (its live peers)."""
+    # Explicit order: Django ignores Meta.ordering in aggregating (GROUP BY) queries.
+    return Pool.objects.annotate(peer_count=Count("peers")).order_by("name")
 
 
 def live_peers(pool: Pool | str) -> QuerySet[Peer]:
