@@ -12,7 +12,7 @@ from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.forms import BaseInlineFormSet, ModelForm
+from django.forms import BaseInlineFormSet, CharField, ModelForm
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -23,10 +23,23 @@ from .models import Peer, Pool
 PEER_FIELDS = ("id", "user", "worker", "joined", "description")
 
 
+class LivePeerFormSet(BaseInlineFormSet):
+    """Peers come and go while a pool's page is open: the form of a peer that has left
+    since is emptied, so saving skips it instead of failing on a vanished id."""
+
+    def add_fields(self, form: ModelForm, index: int | None) -> None:
+        super().add_fields(form, index)
+        initial = index is not None and index < self.initial_form_count()
+        if self.is_bound and initial and form.instance._state.adding:
+            # Keep only a lenient id field (the formset sets it required afterwards).
+            form.fields = {self.model._meta.pk.name: CharField(required=False)}
+
+
 class PeerInline(admin.TabularInline):
     """A pool's live peers; only the description is editable, "Delete" kicks."""
 
     model = Peer
+    formset = LivePeerFormSet
     fields = PEER_FIELDS
     readonly_fields = ("id", "user", "worker", "joined")
     extra = 0

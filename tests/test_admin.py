@@ -112,6 +112,19 @@ async def test_editing_a_description_inline_sends_rtc_describe(connect, staff):
     await c.nothing()
 
 
+async def test_saving_the_pool_page_after_a_peer_left_skips_that_peer(connect, staff):
+    a, b, c = await pool_of_three(connect)
+    pool = await pools.aget_pool("room")
+    data = pool_form(pool, await pools.alive_peers(pool), **{"peers-2-description": '"new"'})
+    await b.close()  # b leaves while the page is open
+    assert await a.expect("rtc:close") == {"id": b.id, "uid": b.id}
+    await c.expect("rtc:close")
+    url = reverse("admin:rtcpool_django_pool_change", args=[pool.pk])
+    response = await call(staff, "post", url, data)
+    assert response.status_code == 302, response.context["errors"]
+    assert await a.expect("rtc:describe") == {"id": c.id, "uid": c.id, "description": "new"}
+
+
 async def test_deleting_a_peer_inline_kicks_it(connect, staff):
     a, b, c = await pool_of_three(connect)
     pool = await pools.aget_pool("room")
