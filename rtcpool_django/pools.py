@@ -277,6 +277,23 @@ async def aprune_dead_workers(timeout: float | None = None) -> int:
     return removed
 
 
+async def aforget_worker(worker_id: str) -> int:
+    """Remove every peer of ``worker_id`` and its heartbeat row; the peers that knew them
+    get ``rtc:close``. For a worker on its way out (it is not there to be pruned later)."""
+
+    def forget() -> tuple[Outbox, int]:
+        peer_ids = [
+            str(pk) for pk in Peer.objects.filter(worker=worker_id).values_list("id", flat=True)
+        ]
+        outbox, removed = _remove(peer_ids, reason="left")
+        Worker.objects.filter(id=worker_id).delete()
+        return outbox, removed
+
+    outbox, removed = await database_sync_to_async(forget)()
+    await deliver(outbox)
+    return removed
+
+
 def _prune(timeout: float | None) -> tuple[Outbox, int]:
     if timeout is None:
         timeout = rtcpool_settings.WORKER_TIMEOUT
