@@ -1,4 +1,5 @@
-"""System checks on the channel layer (rtcpool.W001-W003, E004) and the group names that
+"""System checks on the channel layer for several workers (rtcpool.W002, W003; W001 and
+E004 are in test_checks.py), the example settings against them, and the group names that
 pools map to."""
 
 from __future__ import annotations
@@ -24,32 +25,6 @@ GOOD_HOST = {"address": "redis://127.0.0.1:6379/0", "socket_timeout": None, "max
 def ids(**layer) -> set[str]:
     with override_settings(CHANNEL_LAYERS={"default": layer}):
         return {message.id for message in checks.check_channel_layer()}
-
-
-def test_in_memory_layer_warns_only_with_debug_off():
-    with override_settings(DEBUG=False):
-        assert ids(BACKEND=checks.IN_MEMORY_LAYER) == {"rtcpool.W001"}
-        assert ids(BACKEND=CORE, CONFIG={"hosts": [GOOD_HOST], "capacity": 1000}) == set()
-    with override_settings(DEBUG=True):
-        assert ids(BACKEND=checks.IN_MEMORY_LAYER) == set()
-
-
-@pytest.mark.parametrize("backend", [CORE, PUBSUB])
-@pytest.mark.parametrize(
-    "host",
-    [
-        "redis://127.0.0.1:6379/0",
-        ("127.0.0.1", 6379),
-        {"address": "redis://127.0.0.1:6379/0", "max_connections": 1000},
-        {"address": "redis://127.0.0.1:6379/0", "socket_timeout": 5, "max_connections": 1000},
-    ],
-)
-def test_redis_py_8_without_socket_timeout_none_is_an_error(backend, host):
-    config = {"hosts": [GOOD_HOST, host], "capacity": 1000}
-    with mock.patch.object(checks, "_redis_major", return_value=8):
-        assert "rtcpool.E004" in ids(BACKEND=backend, CONFIG=config)
-    with mock.patch.object(checks, "_redis_major", return_value=7):
-        assert "rtcpool.E004" not in ids(BACKEND=backend, CONFIG=config)
 
 
 @pytest.mark.parametrize("backend", [CORE, PUBSUB])
