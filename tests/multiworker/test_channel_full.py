@@ -8,13 +8,13 @@ import asyncio
 import signal
 import uuid
 
-from asgiref.sync import sync_to_async
 from websockets.exceptions import ConnectionClosed
 
 from rtcpool_django.consumers import CLOSE_KICKED
 from rtcpool_django.models import Peer
 
 from ..live import WSClient
+from .conftest import query
 
 CAPACITY = 5
 
@@ -94,7 +94,7 @@ async def test_a_peer_that_misses_a_notice_is_evicted_not_left_with_a_wrong_view
         assert (await d.expect("rtc:close"))["id"] == b.id
         assert (await c.expect("rtc:peer"))["id"] == d.id
         assert (await c.expect("rtc:close"))["id"] == b.id
-        assert await sync_to_async(set)(Peer.objects.values_list("id", flat=True)) == {
+        assert await query(lambda: set(Peer.objects.values_list("id", flat=True))) == {
             uuid.UUID(c.id),
             uuid.UUID(d.id),
         }
