@@ -38,12 +38,6 @@ async def query(fn: Callable[[], T]) -> T:
     return await sync_to_async(run)()
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    for item in items:
-        if "tests/multiworker/" in str(item.path).replace(os.sep, "/"):
-            item.add_marker(pytest.mark.multiworker)
-
-
 @pytest.fixture(autouse=True)
 def _shared_database() -> None:
     # SQLite cannot serve several processes' concurrent transactions the way production

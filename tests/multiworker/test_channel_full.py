@@ -8,6 +8,7 @@ import asyncio
 import signal
 import uuid
 
+import pytest
 from websockets.exceptions import ConnectionClosed
 
 from rtcpool_django.consumers import CLOSE_KICKED
@@ -15,6 +16,8 @@ from rtcpool_django.models import Peer
 
 from ..live import WSClient
 from .conftest import query
+
+pytestmark = pytest.mark.multiworker
 
 CAPACITY = 5
 

@@ -9,7 +9,7 @@ import pytest
 
 from ..live import WSClient
 
-pytestmark = pytest.mark.parametrize("layer", ["core", "pubsub"])
+pytestmark = [pytest.mark.multiworker, pytest.mark.parametrize("layer", ["core", "pubsub"])]
 
 
 async def test_join_relay_leave_between_workers(cluster, layer):

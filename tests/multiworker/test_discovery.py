@@ -12,6 +12,8 @@ from websockets.exceptions import ConnectionClosed
 
 from ..live import WSClient
 
+pytestmark = pytest.mark.multiworker
+
 # Any Unicode text up to MAX_POOL_NAME_LENGTH (200) must work as a pool name, also across
 # workers (its channel-layer group name must stay valid).
 POOL = ("会議室 🎥 ünïcode / spaces & symbols " * 8)[:200]

@@ -14,6 +14,8 @@ from rtcpool_django.models import Peer, Worker
 from ..live import WSClient
 from .conftest import query
 
+pytestmark = pytest.mark.multiworker
+
 # Short heartbeat so that a killed worker is noticed within seconds.
 FAST_HEARTBEAT = {"RTCPOOL_HEARTBEAT_INTERVAL": "0.5", "RTCPOOL_WORKER_TIMEOUT": "2"}
 
