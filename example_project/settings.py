@@ -93,9 +93,21 @@ if os.environ.get("REDIS_URL"):
                 "RTCPOOL_CHANNEL_LAYER", "channels_redis.core.RedisChannelLayer"
             ),
             "CONFIG": {
-                # socket_timeout None: redis-py 8 would otherwise time idle readers out.
-                "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": None}],
+                # redis-py 8 defaults would break channels_redis: a 5 s socket_timeout times
+                # idle readers out, and a pool capped at 100 connections raises
+                # MaxConnectionsError when a burst of joins or relays is in flight.
+                "hosts": [
+                    {
+                        "address": os.environ["REDIS_URL"],
+                        "socket_timeout": None,
+                        "max_connections": 1000,
+                    }
+                ],
                 "prefix": os.environ.get("RTCPOOL_CHANNEL_PREFIX", "asgi"),
+                # RedisChannelLayer queues the messages of all consumers of one process in
+                # one Redis key, so its capacity (default 100) bounds the whole worker: a
+                # burst of joins in a big pool fills it. (The pub/sub layer ignores this.)
+                "capacity": int(os.environ.get("RTCPOOL_CHANNEL_CAPACITY", "1000")),
             },
         }
     }

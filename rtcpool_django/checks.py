@@ -128,6 +128,29 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
                     )
                 )
                 break
+        hosts = [
+            host for host in layer.get("CONFIG", {}).get("hosts", []) if isinstance(host, dict)
+        ]
+        if any("max_connections" not in host for host in hosts):
+            messages.append(
+                Warning(
+                    "redis-py 8 caps each connection pool at 100 connections and raises "
+                    "MaxConnectionsError beyond; a worker delivering a burst of joins or "
+                    "relays needs more, and a failed delivery loses notices.",
+                    hint='Add "max_connections" (e.g. 1000) to each CHANNEL_LAYERS hosts dict.',
+                    id="rtcpool.W002",
+                )
+            )
+    if backend == REDIS_LAYERS[0] and "capacity" not in layer.get("CONFIG", {}):
+        messages.append(
+            Warning(
+                "RedisChannelLayer queues the messages of all consumers of one worker process "
+                "in one Redis key, so its default capacity of 100 bounds the whole worker: a "
+                "burst of joins into a large pool is refused with ChannelFull.",
+                hint='Set CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] (e.g. 1000).',
+                id="rtcpool.W003",
+            )
+        )
     return messages
 
 

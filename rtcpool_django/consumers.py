@@ -8,7 +8,9 @@ Channels.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import Awaitable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -37,9 +39,14 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
     async def __call__(self, scope, receive, send):
         try:
             await super().__call__(scope, receive, send)
-        finally:
-            # Also on cancellation: daphne cancels every consumer on SIGTERM, and the
-            # peers of this one must still hear that it left.
+        except asyncio.CancelledError:
+            # daphne stops on SIGTERM by cancelling every consumer and waiting on an
+            # asyncio.gather() of them, which returns as soon as the first one ends
+            # cancelled: the process would exit while the others are still telling their
+            # pools that they left. So depart in full and then end normally.
+            await _finish(self._depart())
+            asyncio.current_task().uncancel()
+        else:
             await self._depart()
 
     async def dispatch(self, message: dict[str, Any]) -> None:
@@ -205,3 +212,16 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             return
         self.peer_id = None  # the row is already gone
         await self.close(code=CLOSE_KICKED)
+
+
+async def _finish(awaitable: Awaitable[None]) -> None:
+    """Await to the end even if cancelled again meanwhile (daphne cancels a consumer a
+    second time when it outlives its application close timeout)."""
+    task = asyncio.ensure_future(awaitable)
+    while not task.done():
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():
+                break
+    task.result()

@@ -15,6 +15,7 @@ import logging
 import os
 import secrets
 import socket
+import sys
 
 from channels.db import database_sync_to_async
 from django.utils import timezone
@@ -42,6 +43,7 @@ class Heartbeat:
         self._task: asyncio.Task[None] | None = None
         self._registered: asyncio.Future[None] | None = None
         self._connections = 0
+        self._shutdown_hooked = ""
 
     @property
     def worker_id(self) -> str:
@@ -57,11 +59,32 @@ class Heartbeat:
         if self._loop is not loop:  # a new event loop (tests) starts from scratch
             self._loop, self._task, self._connections = loop, None, 0
         self._connections += 1
+        self._on_server_shutdown()
         if self._task is None or self._task.done():
             self._registered = loop.create_future()
             self._task = loop.create_task(self._run(self._registered))
         assert self._registered is not None
         await asyncio.shield(self._registered)
+
+    def _on_server_shutdown(self) -> None:
+        # daphne cancels its consumers on SIGTERM in a Twisted "before shutdown" trigger,
+        # but that trigger fails with a KeyError (and cancels nothing) while a connection
+        # that never sent a request is still in its table, as a load balancer's TCP health
+        # check leaves for a second. Our own trigger removes this worker's peers whatever
+        # happened to daphne's, and Twisted waits for it before the process exits.
+        reactor = sys.modules.get("twisted.internet.reactor")
+        if reactor is None or self._shutdown_hooked == self.worker_id:
+            return
+        self._shutdown_hooked = self.worker_id
+
+        def forget_this_worker() -> object:
+            from twisted.internet.defer import Deferred
+
+            from . import pools
+
+            return Deferred.fromFuture(asyncio.ensure_future(pools.aforget_worker(self.worker_id)))
+
+        reactor.addSystemEventTrigger("before", "shutdown", forget_this_worker)
 
     def disconnected(self) -> None:
         """A connection closed: the last one stops the heartbeat."""

@@ -8,7 +8,8 @@ views, the admin and commands; the ``a``-prefixed twins are for async code.
 
 Why direct sends instead of ``group_send``: the transaction reads the exact set of peers
 that must hear about a change, and a direct ``send`` raises ``ChannelFull`` where
-``group_send`` drops silently, so an undeliverable notice is logged, never lost unseen.
+``group_send`` drops silently, so a peer that misses a notice is known and evicted (see
+:func:`deliver`) instead of living on with a wrong view of its pool.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from typing import Any
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Count, QuerySet
@@ -304,6 +304,23 @@ async def aprune_dead_workers(timeout: float | None = None) -> int:
     return removed
 
 
+async def aforget_worker(worker_id: str) -> int:
+    """Remove every peer of ``worker_id`` and its heartbeat row; the peers that knew them
+    get ``rtc:close``. For a worker on its way out (it is not there to be pruned later)."""
+
+    def forget() -> tuple[Outbox, int]:
+        peer_ids = [
+            str(pk) for pk in Peer.objects.filter(worker=worker_id).values_list("id", flat=True)
+        ]
+        outbox, removed = _remove(peer_ids, reason="left")
+        Worker.objects.filter(id=worker_id).delete()
+        return outbox, removed
+
+    outbox, removed = await database_sync_to_async(forget)()
+    await deliver(outbox)
+    return removed
+
+
 def _prune(timeout: float | None) -> tuple[Outbox, int]:
     if timeout is None:
         timeout = rtcpool_settings.WORKER_TIMEOUT
@@ -367,7 +384,14 @@ def _deliver_on_commit(outbox: Outbox) -> None:
 
 async def deliver(outbox: Outbox) -> list[str]:
     """Send each message; messages to one channel keep their order. Returns the channels
-    that refused a message (full), after logging each refusal."""
+    that refused a message.
+
+    A refused notice is not merely logged: the peer behind that channel would keep a wrong
+    view of its pool for good (a peer it never hears of, or a ghost it never hears leave),
+    and the client cannot tell. So such a peer is evicted as if kicked: the rest of its
+    pool gets ``rtc:close``, and its consumer gets ``rtcpool.kick`` (retried while the
+    channel is still full) and closes the socket, after which the client joins afresh.
+    """
     if not outbox:
         return []
     layer = get_channel_layer()
@@ -379,15 +403,49 @@ async def deliver(outbox: Outbox) -> list[str]:
         for message in messages:
             try:
                 await layer.send(channel, message)
-            except ChannelFull:
-                logger.warning(
-                    "rtcpool: channel %s is full; %s not delivered", channel, message["type"]
-                )
+            except Exception as exc:
+                # ChannelFull, or the layer failing (redis-py's MaxConnectionsError): the
+                # caller's transaction has committed, so the other channels still get theirs.
+                logger.warning("rtcpool: %s not delivered to %s: %r", message["type"], channel, exc)
+                if message["type"] == KICK:
+                    _retry_kick(channel, message)
                 return channel
         return None
 
     results = await asyncio.gather(*(send_all(c, m) for c, m in per_channel.items()))
-    return [channel for channel in results if channel]
+    refused = [channel for channel in results if channel]
+    if refused:
+        evictions, _ = await database_sync_to_async(_evict)(refused)
+        await deliver(evictions)  # ends: each round removes peers, or finds none to remove
+    return refused
+
+
+def _evict(channels: list[str]) -> tuple[Outbox, int]:
+    peer_ids = Peer.objects.filter(channel_name__in=channels).values_list("id", flat=True)
+    return _remove([str(pk) for pk in peer_ids], reason="unavailable")
+
+
+_kick_retries: set[asyncio.Task[None]] = set()
+
+
+def _retry_kick(channel: str, message: dict[str, Any]) -> None:
+    """Keep offering a kick to a full channel for up to WORKER_TIMEOUT seconds (a worker
+    stalled longer is pruned as dead). Best effort in this process's running loop."""
+
+    async def retry() -> None:
+        deadline = asyncio.get_running_loop().time() + rtcpool_settings.WORKER_TIMEOUT
+        while asyncio.get_running_loop().time() < deadline:
+            await asyncio.sleep(0.2)
+            try:
+                await get_channel_layer().send(channel, message)
+                return
+            except Exception:
+                continue
+        logger.warning("rtcpool: gave up kicking %s", channel)
+
+    task = asyncio.get_running_loop().create_task(retry())
+    _kick_retries.add(task)
+    task.add_done_callback(_kick_retries.discard)
 
 
 def _peer_id(peer: Peer | str | uuid.UUID) -> str:

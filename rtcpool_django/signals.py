@@ -2,7 +2,8 @@
 
 - ``peer_joined(sender=Peer, peer, pool)``
 - ``peer_left(sender=Peer, peer_id, pool, reason)``; ``reason`` is one of ``"left"``,
-  ``"kicked"``, ``"pruned"`` (its worker died) or ``"closed"`` (its pool was closed)
+  ``"kicked"``, ``"pruned"`` (its worker died), ``"closed"`` (its pool was closed) or
+  ``"unavailable"`` (its channel refused a notice, so it was evicted)
 - ``pool_closed(sender=Pool, pool)``
 - ``description_changed(sender=Peer, peer, description)``
 

@@ -71,6 +71,8 @@ def test_in_memory_layer_in_development_is_fine():
 
 REDIS = "channels_redis.core.RedisChannelLayer"
 PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
+# Set so that only E004 is in question here (W002, W003: test_channel_layer_checks.py).
+POOL = {"max_connections": 1000}
 
 
 @pytest.mark.parametrize("backend", [REDIS, PUBSUB])
@@ -79,16 +81,16 @@ PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
     [
         (["redis://127.0.0.1:6379"], ["rtcpool.E004"]),
         ([("127.0.0.1", 6379)], ["rtcpool.E004"]),
-        ([{"address": "redis://127.0.0.1:6379"}], ["rtcpool.E004"]),
-        ([{"address": "redis://127.0.0.1:6379", "socket_timeout": 5}], ["rtcpool.E004"]),
-        ([{"address": "redis://127.0.0.1:6379", "socket_timeout": None}], []),
+        ([{"address": "redis://127.0.0.1:6379", **POOL}], ["rtcpool.E004"]),
+        ([{"address": "redis://127.0.0.1:6379", "socket_timeout": 5, **POOL}], ["rtcpool.E004"]),
+        ([{"address": "redis://127.0.0.1:6379", "socket_timeout": None, **POOL}], []),
     ],
 )
 def test_redis_py_8_needs_socket_timeout_none(monkeypatch, backend, hosts, expected):
     import redis
 
     monkeypatch.setattr(redis, "__version__", "8.1.0")
-    layers = {"default": {"BACKEND": backend, "CONFIG": {"hosts": hosts}}}
+    layers = {"default": {"BACKEND": backend, "CONFIG": {"hosts": hosts, "capacity": 1000}}}
     with override_settings(CHANNEL_LAYERS=layers):
         assert ids(check_channel_layer()) == expected
     monkeypatch.setattr(redis, "__version__", "7.4.0")
