@@ -10,7 +10,8 @@
     descriptions: {}, // id -> last description seen through the client
     received: {}, // id -> messages received on the data channel from that peer
     tracks: {}, // id -> kinds of the remote tracks received from that peer
-    errors: [],
+    errors: [], // uncaught errors in the page (the client throws on what it cannot handle)
+    serverErrors: [], // rtc:error frames (the client itself ignores them)
     frames: [], // signalling frames in and out, abridged, for failure reports
   };
   const channels = {}; // id -> open RTCDataChannel
@@ -42,6 +43,7 @@
       const who = data.peer || data.to || data.for || data.from || data.id || "";
       const what = data.description ? data.description.type : data.candidate === null ? "end" : "";
       state.frames.push(`${dir} ${type} ${who.slice(0, 8)} ${what || ""}`.trim());
+      if (dir === "<" && type === "rtc:error") state.serverErrors.push(data);
     };
     socket.addEventListener("message", (event) => abridge("<", event.data));
     const send = socket.send.bind(socket);

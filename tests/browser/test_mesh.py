@@ -15,7 +15,9 @@ pytestmark = pytest.mark.browser
 
 def assert_no_client_errors(peer):
     state = peer.state
-    assert state["errors"] == [], "\n".join([f"client {state['id']}:", *state["frames"]])
+    frames = "\n".join([f"client {state['id']}:", *state["frames"]])
+    assert state["errors"] == [], frames
+    assert state["serverErrors"] == [], frames
 
 
 def mesh(peers, pool="mesh"):
@@ -41,6 +43,8 @@ def exchange(peers):
                     "(s, [from, text]) => (s.received[from] || []).includes(text)",
                     [a.id, f"{a.id}->{b.id}"],
                 )
+    for peer in peers:
+        assert_no_client_errors(peer)
 
 
 def test_three_peers_build_a_data_channel_mesh(live_worker, open_page):
@@ -48,8 +52,6 @@ def test_three_peers_build_a_data_channel_mesh(live_worker, open_page):
     peers = [open_page(worker) for _ in range(3)]
     mesh(peers)
     exchange(peers)
-    for peer in peers:
-        assert_no_client_errors(peer)
 
 
 def test_four_peers_receive_each_others_camera_and_microphone(live_worker, open_page):
