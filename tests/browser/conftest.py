@@ -18,13 +18,13 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
+import playwright.sync_api as playwright_sync
 import pytest
 from django.db import connections
 
 from tests.live import unique_prefix
-
-playwright_sync = pytest.importorskip("playwright.sync_api")
 
 HERE = Path(__file__).resolve().parent
 HARNESS = (HERE / "harness.js").read_text()
@@ -41,8 +41,6 @@ CHROMIUM_ARGS = [
     # Fake camera and microphone, granted without a prompt.
     "--use-fake-ui-for-media-stream",
     "--use-fake-device-for-media-stream",
-    # Plain host candidates instead of mDNS names that nothing here would resolve.
-    "--disable-features=WebRtcHideLocalIpsWithMdns",
 ]
 WAIT_MS = 20_000
 REDIS_URL = os.environ.get("REDIS_URL_FOR_TESTS", "redis://127.0.0.1:6379/0")
@@ -113,7 +111,7 @@ class Peer:
         self.worker = worker
 
     def join(self, pool: str, *, name: str | None = None, **options: Any) -> Peer:
-        url = self.worker.url + (f"?name={name}" if name else "")
+        url = self.worker.url + (f"?{urlencode({'name': name})}" if name else "")
         self.page.evaluate("([u, p, o]) => peer.join(u, p, o)", [url, pool, options])
         self.wait("s => s.joined")
         return self
