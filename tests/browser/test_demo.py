@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from rtcpool_django import pools
+
 pytestmark = pytest.mark.browser
 
 SCREENSHOT = Path(__file__).resolve().parents[2] / "artifacts" / "demo-call.png"
@@ -29,8 +31,8 @@ def wait_for_tile(page, name: str) -> None:
     )
 
 
-def test_two_pages_call_each_other_on_the_demo_page(live_worker, open_page):
-    worker = live_worker()
+def test_two_pages_call_each_other_on_the_demo_page(live_worker, open_page, shared_layer, backend):
+    worker = live_worker(**shared_layer)
     ada, grace = (open_page(worker, harness=False).page for _ in range(2))
     errors = []
     for page in (ada, grace):
@@ -54,4 +56,9 @@ def test_two_pages_call_each_other_on_the_demo_page(live_worker, open_page):
     grace.wait_for_selector("#status:has-text('You left the room.')")
     ada.wait_for_function("() => document.querySelectorAll('.tile.remote').length === 0")
     ada.wait_for_selector("#status:has-text('with 0 other people')")
+
+    assert backend(pools.close_pool, "standup") == 1
+    ada.wait_for_selector("#status:has-text('The room was closed by the site.')")
+    assert ada.locator(".tile").count() == 0
+    assert ada.locator("#join").is_visible()
     assert errors == []
