@@ -119,6 +119,8 @@ RTCPOOL = {
     for key in ("HEARTBEAT_INTERVAL", "WORKER_TIMEOUT")
     if os.environ.get(f"RTCPOOL_{key}")
 }
+# The demo page names its peers: ws/rtcpool/?name=Ada describes the new peer as {"name": "Ada"}.
+RTCPOOL["INITIAL_DESCRIPTION"] = "example_project.demo.policy.initial_description"
 
 AUTH_PASSWORD_VALIDATORS = []
 LANGUAGE_CODE = "en-us"

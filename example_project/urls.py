@@ -1,4 +1,5 @@
 from django.contrib import admin
+from django.contrib.staticfiles.urls import staticfiles_urlpatterns
 from django.urls import path
 
 from example_project.demo import views
@@ -7,3 +8,6 @@ urlpatterns = [
     path("", views.index, name="demo"),
     path("admin/", admin.site.urls),
 ]
+# The demo page's scripts, served by the worker itself while DEBUG is on (a real site
+# serves static files its own way, e.g. collectstatic + WhiteNoise or the web server).
+urlpatterns += staticfiles_urlpatterns()

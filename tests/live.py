@@ -65,6 +65,8 @@ class Worker:
     def env(self) -> dict[str, str]:
         env = dict(os.environ)
         env.pop("REDIS_URL", None)
+        # The browser tests relax this for their own process; the servers under test keep it.
+        env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
         env.update(
             DJANGO_SETTINGS_MODULE="tests.live_settings",
             RTCPOOL_TEST_DB_NAME=str(connection.settings_dict["NAME"]),
