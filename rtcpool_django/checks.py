@@ -23,6 +23,7 @@ _POSITIVE_NUMBERS = (
     "RATE_LIMIT_BURST",
     "HEARTBEAT_INTERVAL",
     "WORKER_TIMEOUT",
+    "DATABASE_THREADS",
 )
 
 
@@ -56,6 +57,15 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 id="rtcpool.E001",
             )
         )
+    delivery = merged["DELIVERY_TIMEOUT"]
+    if isinstance(delivery, bool) or not isinstance(delivery, int | float) or delivery < 0:
+        errors.append(
+            Error(
+                "RTCPOOL['DELIVERY_TIMEOUT'] must be a number of seconds >= 0.", id="rtcpool.E001"
+            )
+        )
+    if not isinstance(merged["DATABASE_THREADS"], int):
+        errors.append(Error("RTCPOOL['DATABASE_THREADS'] must be an int.", id="rtcpool.E001"))
     default_max = merged["DEFAULT_MAX_PEERS"]
     if default_max is not None and (not isinstance(default_max, int) or default_max < 1):
         errors.append(

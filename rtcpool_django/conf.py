@@ -31,6 +31,13 @@ DEFAULTS: dict[str, Any] = {
     # than WORKER_TIMEOUT is dead and its peers are removed (rtc:close to the others).
     "HEARTBEAT_INTERVAL": 10.0,
     "WORKER_TIMEOUT": 30.0,
+    # A notice (peer joined or left, description, pool stopped) that the channel layer
+    # refuses because a queue is full is offered again for this many seconds before its
+    # peer is evicted: a burst is not a fault.
+    "DELIVERY_TIMEOUT": 5.0,
+    # Threads per worker process that run the ORM work of joins and departures (each holds
+    # its own database connection); Channels' default would be one per process.
+    "DATABASE_THREADS": 4,
     # Policy hooks, as import strings (see rtcpool_django.policy for the signatures).
     "RESOLVE_POOL_NAME": "rtcpool_django.policy.resolve_pool_name",
     "ADMIT_PEER": "rtcpool_django.policy.admit_peer",

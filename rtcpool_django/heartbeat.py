@@ -17,10 +17,10 @@ import secrets
 import socket
 import sys
 
-from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from .conf import rtcpool_settings
+from .database import run_in_thread
 from .models import Worker
 
 logger = logging.getLogger("rtcpool_django")
@@ -99,7 +99,7 @@ class Heartbeat:
         from . import pools
 
         try:
-            await database_sync_to_async(beat)(self.worker_id)
+            await run_in_thread(beat, self.worker_id)
         except Exception:
             logger.exception("rtcpool: could not register worker %s", self.worker_id)
         finally:
@@ -108,7 +108,7 @@ class Heartbeat:
         while True:
             await asyncio.sleep(rtcpool_settings.HEARTBEAT_INTERVAL)
             try:
-                await database_sync_to_async(beat)(self.worker_id)
+                await run_in_thread(beat, self.worker_id)
                 await pools.aprune_dead_workers()
             except Exception:
                 # A database hiccup must not stop the heartbeat for good.

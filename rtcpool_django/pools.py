@@ -14,30 +14,27 @@ that must hear about a change, and a direct ``send`` raises ``ChannelFull`` wher
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
 
 from . import signals
-from .conf import rtcpool_settings
+from .conf import POOL_NAME_COLUMN_LENGTH, rtcpool_settings
+from .database import run_in_thread
+from .delivery import Outbox, send_in_background, send_notices
 from .models import Peer, Pool, Worker
 from .protocol import ProtocolError
 
 logger = logging.getLogger("rtcpool_django")
-
-Outbox = list[tuple[str, dict[str, Any]]]
 
 # Channel-layer message types understood by PoolConsumer (handler = type with "." -> "_").
 PEER = "rtcpool.peer"
@@ -58,7 +55,6 @@ class Joined:
     group_name: str
     roster: dict[str, str]  # other peer id -> channel name
     descriptions: dict[str, Any]
-    undelivered: list[str] = field(default_factory=list)
 
 
 # --- queries -----------------------------------------------------------------------------
@@ -89,26 +85,26 @@ def live_peers(pool: Pool | str) -> QuerySet[Peer]:
 
 async def aget_pool(name: str) -> Pool:
     """Async :func:`get_pool`."""
-    return await database_sync_to_async(get_pool)(name)
+    return await run_in_thread(get_pool, name)
 
 
 async def acreate_pool(
     name: str, *, max_peers: int | None = None, private: bool = False, is_open: bool = True
 ) -> Pool:
     """Async :func:`create_pool`."""
-    return await database_sync_to_async(create_pool)(
-        name, max_peers=max_peers, private=private, is_open=is_open
+    return await run_in_thread(
+        create_pool, name, max_peers=max_peers, private=private, is_open=is_open
     )
 
 
 async def alist_pools() -> list[Pool]:
     """Async :func:`list_pools`, evaluated to a list."""
-    return await database_sync_to_async(lambda: list(list_pools()))()
+    return await run_in_thread(lambda: list(list_pools()))
 
 
 async def alive_peers(pool: Pool | str) -> list[Peer]:
     """Async :func:`live_peers`, evaluated to a list."""
-    return await database_sync_to_async(lambda: list(live_peers(pool)))()
+    return await run_in_thread(lambda: list(live_peers(pool)))
 
 
 # --- join and leave (the consumer's side) ------------------------------------------------
@@ -120,8 +116,8 @@ async def ajoin(requested: str, *, channel_name: str, worker: str, scope: dict[s
     Every other peer gets ``rtcpool.peer`` before this returns, so a relay the joiner
     sends afterwards can never overtake the news of its arrival.
     """
-    joined, outbox = await database_sync_to_async(_join)(requested, channel_name, worker, scope)
-    joined.undelivered = await deliver(outbox)
+    joined, outbox = await run_in_thread(_join, requested, channel_name, worker, scope)
+    await deliver(outbox)
     return joined
 
 
@@ -131,32 +127,17 @@ def _join(
     user = scope.get("user")
     if user is not None and not user.is_authenticated:
         user = None
-    name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
-    if not name:
-        raise ProtocolError("pool_not_found")
-    pool = _pool_for_join(name)
-    _admit(scope, user, pool)
-    if pool.pk is None:
-        # Created only once admitted: a refused join must leave no pool behind.
-        pool, created = Pool.objects.get_or_create(
-            name=name, defaults={"max_peers": pool.max_peers}
-        )
-        if not created:  # another join created it meanwhile, maybe differently
-            _admit(scope, user, pool)
-    description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
-
-    with transaction.atomic():
-        pool = Pool.objects.select_for_update().get(pk=pool.pk)
-        if not pool.is_open:
-            raise ProtocolError("pool_closed")
-        others = list(
-            Peer.objects.filter(pool=pool).values_list("id", "channel_name", "description")
-        )
-        if pool.max_peers is not None and len(others) >= pool.max_peers:
-            raise ProtocolError("pool_full")
-        peer = Peer.objects.create(
-            pool=pool, channel_name=channel_name, description=description, user=user, worker=worker
-        )
+    name = _resolve(requested, scope)
+    while True:
+        # The common case is one transaction: lock the pool row by name (this serialises
+        # the joins and departures of the pool across every worker), admit, read the other
+        # peers and insert the new one.
+        with transaction.atomic():
+            pool = Pool.objects.select_for_update().filter(name=name).first()
+            if pool is not None:
+                peer, others = _enter(pool, scope, user, channel_name, worker)
+                break
+        _create_for_join(name, scope, user)
     signals.peer_joined.send(sender=Peer, peer=peer, pool=pool)
 
     peer_id = str(peer.id)
@@ -165,7 +146,7 @@ def _join(
         "pool": pool.pk,
         "id": peer_id,
         "channel": channel_name,
-        "description": description,
+        "description": peer.description,
     }
     joined = Joined(
         peer_id=peer_id,
@@ -178,14 +159,51 @@ def _join(
     return joined, [(channel, notice) for _, channel, _ in others]
 
 
-def _pool_for_join(name: str) -> Pool:
-    """The pool called ``name``, or an unsaved one if joining may create it."""
-    try:
-        return Pool.objects.get(name=name)
-    except Pool.DoesNotExist:
-        if not rtcpool_settings.AUTO_CREATE_POOLS:
-            raise ProtocolError("pool_not_found") from None
-    return Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS)
+def _resolve(requested: str, scope: dict[str, Any]) -> str:
+    name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
+    if not name:
+        raise ProtocolError("pool_not_found")
+    if not isinstance(name, str) or len(name) > POOL_NAME_COLUMN_LENGTH:
+        # A site's aliasing hook made a name no pool can have: the client asked for a valid
+        # name, so it hears that there is no such pool, and the site's log says why.
+        logger.error(
+            "rtcpool: RESOLVE_POOL_NAME returned %r for %r: not a str of at most %d characters",
+            name if not isinstance(name, str) else f"{name[:40]}... ({len(name)} characters)",
+            requested,
+            POOL_NAME_COLUMN_LENGTH,
+        )
+        raise ProtocolError("pool_not_found")
+    return name
+
+
+def _enter(
+    pool: Pool, scope: dict[str, Any], user: Any, channel_name: str, worker: str
+) -> tuple[Peer, list[tuple[Any, str, Any]]]:
+    """Admit a new peer into ``pool``, whose row the caller has locked."""
+    _admit(scope, user, pool)
+    if not pool.is_open:
+        raise ProtocolError("pool_closed")
+    others = list(Peer.objects.filter(pool=pool).values_list("id", "channel_name", "description"))
+    if pool.max_peers is not None and len(others) >= pool.max_peers:
+        raise ProtocolError("pool_full")
+    description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
+    peer = Peer.objects.create(
+        pool=pool, channel_name=channel_name, description=description, user=user, worker=worker
+    )
+    return peer, others
+
+
+def _create_for_join(name: str, scope: dict[str, Any], user: Any) -> None:
+    """Create the pool a join asks for, if joining may create it and the joiner would be
+    admitted: a refused join must leave no pool behind."""
+    if not rtcpool_settings.AUTO_CREATE_POOLS:
+        raise ProtocolError("pool_not_found")
+    _admit(scope, user, Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS))
+    # Another join may create it meanwhile (then this is a no-op): either way the caller
+    # locks the row that exists and admits against it.
+    Pool.objects.get_or_create(
+        name=name, defaults={"max_peers": rtcpool_settings.DEFAULT_MAX_PEERS}
+    )
 
 
 def _admit(scope: dict[str, Any], user: Any, pool: Pool) -> None:
@@ -204,7 +222,7 @@ def leave(peer: Peer | str | uuid.UUID) -> bool:
 
 async def aleave(peer: Peer | str | uuid.UUID) -> bool:
     """Async :func:`leave`."""
-    outbox, removed = await database_sync_to_async(_remove)([_peer_id(peer)], reason="left")
+    outbox, removed = await run_in_thread(_remove, [_peer_id(peer)], reason="left")
     await deliver(outbox)
     return removed > 0
 
@@ -225,7 +243,7 @@ def describe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
 
 async def adescribe(peer: Peer | str | uuid.UUID, description: Any) -> Peer:
     """Async :func:`describe`."""
-    updated, outbox = await database_sync_to_async(_describe)(_peer_id(peer), description)
+    updated, outbox = await run_in_thread(_describe, _peer_id(peer), description)
     await deliver(outbox)
     return updated
 
@@ -254,7 +272,7 @@ def close_pool(pool: Pool | str) -> int:
 
 async def aclose_pool(pool: Pool | str) -> int:
     """Async :func:`close_pool`."""
-    outbox = await database_sync_to_async(lambda: _close_pool(_pool(pool)))()
+    outbox = await run_in_thread(lambda: _close_pool(_pool(pool)))
     await deliver(outbox)
     return len(outbox)
 
@@ -281,7 +299,7 @@ def kick(peer: Peer | str | uuid.UUID) -> bool:
 
 async def akick(peer: Peer | str | uuid.UUID) -> bool:
     """Async :func:`kick`."""
-    outbox, removed = await database_sync_to_async(_remove)([_peer_id(peer)], reason="kicked")
+    outbox, removed = await run_in_thread(_remove, [_peer_id(peer)], reason="kicked")
     await deliver(outbox)
     return removed > 0
 
@@ -299,7 +317,7 @@ def prune_dead_workers(timeout: float | None = None) -> int:
 
 async def aprune_dead_workers(timeout: float | None = None) -> int:
     """Async :func:`prune_dead_workers`."""
-    outbox, removed = await database_sync_to_async(_prune)(timeout)
+    outbox, removed = await run_in_thread(_prune, timeout)
     await deliver(outbox)
     return removed
 
@@ -316,7 +334,7 @@ async def aforget_worker(worker_id: str) -> int:
         Worker.objects.filter(id=worker_id).delete()
         return outbox, removed
 
-    outbox, removed = await database_sync_to_async(forget)()
+    outbox, removed = await run_in_thread(forget)
     await deliver(outbox)
     return removed
 
@@ -383,39 +401,28 @@ def _deliver_on_commit(outbox: Outbox) -> None:
 
 
 async def deliver(outbox: Outbox) -> list[str]:
-    """Send each message; messages to one channel keep their order. Returns the channels
-    that refused a message.
+    """Send each message (see :mod:`rtcpool_django.delivery`); messages to one channel keep
+    their order. Returns the channels that refused a message for ``DELIVERY_TIMEOUT``.
 
     A refused notice is not merely logged: the peer behind that channel would keep a wrong
     view of its pool for good (a peer it never hears of, or a ghost it never hears leave),
     and the client cannot tell. So such a peer is evicted as if kicked: the rest of its
-    pool gets ``rtc:close``, and its consumer gets ``rtcpool.kick`` (retried while the
-    channel is still full) and closes the socket, after which the client joins afresh.
+    pool gets ``rtc:close``, and its consumer gets ``rtcpool.kick`` (offered while the
+    channel stays full, up to ``WORKER_TIMEOUT``) and closes the socket, after which the
+    client joins afresh.
     """
-    if not outbox:
-        return []
-    layer = get_channel_layer()
-    per_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for channel, message in outbox:
-        per_channel[channel].append(message)
-
-    async def send_all(channel: str, messages: list[dict[str, Any]]) -> str | None:
-        for message in messages:
-            try:
-                await layer.send(channel, message)
-            except Exception as exc:
-                # ChannelFull, or the layer failing (redis-py's MaxConnectionsError): the
-                # caller's transaction has committed, so the other channels still get theirs.
-                logger.warning("rtcpool: %s not delivered to %s: %r", message["type"], channel, exc)
-                if message["type"] == KICK:
-                    _retry_kick(channel, message)
-                return channel
-        return None
-
-    results = await asyncio.gather(*(send_all(c, m) for c, m in per_channel.items()))
-    refused = [channel for channel in results if channel]
+    # A kick goes to a peer already removed, often one whose channel is full: nobody
+    # waits for it, and it is offered for as long as a stalled worker may come back.
+    kicks = [(channel, message) for channel, message in outbox if message["type"] == KICK]
+    refused = await send_notices([item for item in outbox if item[1]["type"] != KICK])
+    if kicks:
+        unkicked = set(await send_notices(kicks, timeout=0))
+        send_in_background(
+            [kick for kick in kicks if kick[0] in unkicked],
+            timeout=rtcpool_settings.WORKER_TIMEOUT,
+        )
     if refused:
-        evictions, _ = await database_sync_to_async(_evict)(refused)
+        evictions, _ = await run_in_thread(_evict, refused)
         await deliver(evictions)  # ends: each round removes peers, or finds none to remove
     return refused
 
@@ -423,29 +430,6 @@ async def deliver(outbox: Outbox) -> list[str]:
 def _evict(channels: list[str]) -> tuple[Outbox, int]:
     peer_ids = Peer.objects.filter(channel_name__in=channels).values_list("id", flat=True)
     return _remove([str(pk) for pk in peer_ids], reason="unavailable")
-
-
-_kick_retries: set[asyncio.Task[None]] = set()
-
-
-def _retry_kick(channel: str, message: dict[str, Any]) -> None:
-    """Keep offering a kick to a full channel for up to WORKER_TIMEOUT seconds (a worker
-    stalled longer is pruned as dead). Best effort in this process's running loop."""
-
-    async def retry() -> None:
-        deadline = asyncio.get_running_loop().time() + rtcpool_settings.WORKER_TIMEOUT
-        while asyncio.get_running_loop().time() < deadline:
-            await asyncio.sleep(0.2)
-            try:
-                await get_channel_layer().send(channel, message)
-                return
-            except Exception:
-                continue
-        logger.warning("rtcpool: gave up kicking %s", channel)
-
-    task = asyncio.get_running_loop().create_task(retry())
-    _kick_retries.add(task)
-    task.add_done_callback(_kick_retries.discard)
 
 
 def _peer_id(peer: Peer | str | uuid.UUID) -> str:

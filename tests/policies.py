@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-ALIASES = {"lobby": "main-hall", "hidden": None}
+ALIASES = {"lobby": "main-hall", "hidden": None, "too-long": "x" * 256, "not-text": 42}
 CALLS: list[tuple[str, Any, Any]] = []
 
 

@@ -5,7 +5,9 @@ real processes and a real full Redis channel."""
 
 from __future__ import annotations
 
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
+from django.test import override_settings
 
 from rtcpool_django import pools
 from rtcpool_django.consumers import CLOSE_KICKED
@@ -27,7 +29,8 @@ async def test_a_peer_whose_notice_fails_is_evicted_and_the_join_completes(conne
 
     monkeypatch.setattr(layer, "send", failing_send)
 
-    joined = await c.join("p")
+    with override_settings(RTCPOOL={"DELIVERY_TIMEOUT": 0.3}):  # the retry bound
+        joined = await c.join("p")
     assert joined["peers"] == [b.id]
     # b never heard of c, so b is out of the pool and c hears that it is gone...
     assert (await c.expect("rtc:close"))["id"] == b.id
@@ -37,3 +40,78 @@ async def test_a_peer_whose_notice_fails_is_evicted_and_the_join_completes(conne
         "code": CLOSE_KICKED,
     }
     assert [str(pk) async for pk in Peer.objects.values_list("id", flat=True)] == [c.id]
+
+
+async def test_a_notice_refused_for_a_moment_is_delivered_late_not_evicted(connect, monkeypatch):
+    """A burst fills a queue for a moment: the notice is offered again, in order with what
+    follows it, and nobody is evicted."""
+    b = await connect()
+    await b.join("p")
+    layer = get_channel_layer()
+    send = layer.send
+    refusals = 3
+
+    async def briefly_full(channel, message):
+        nonlocal refusals
+        if message["type"] == pools.PEER and refusals:
+            refusals -= 1
+            raise ChannelFull()
+        await send(channel, message)
+
+    monkeypatch.setattr(layer, "send", briefly_full)
+    c = await connect()
+    joined = await c.join("p")
+    assert refusals == 0
+    assert joined["peers"] == [b.id]
+    assert (await b.expect("rtc:peer"))["id"] == c.id
+    # The relay c sends after its rtc:joined comes after the late notice, not before it.
+    await c.send("rtc:candidate", {"for": b.id, "candidate": None})
+    assert await b.expect("rtc:candidate") == {"from": c.id, "candidate": None}
+    await b.nothing()
+    await c.nothing()
+    assert {str(pk) async for pk in Peer.objects.values_list("id", flat=True)} == {b.id, c.id}
+
+
+async def test_notices_after_a_refused_one_wait_for_it(monkeypatch):
+    """Per-channel order holds across retries: the second notice to a channel is not sent
+    before the first one was taken."""
+    from rtcpool_django.delivery import send_notices
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    send = layer.send
+    refusals = 2
+
+    async def first_refused(to, message):
+        nonlocal refusals
+        if message["n"] == 1 and refusals:
+            refusals -= 1
+            raise ChannelFull()
+        await send(to, message)
+
+    monkeypatch.setattr(layer, "send", first_refused)
+    outbox = [(channel, {"type": "t", "n": n}) for n in (1, 2, 3)]
+    assert await send_notices(outbox, timeout=5) == []
+    assert [(await layer.receive(channel))["n"] for _ in range(3)] == [1, 2, 3]
+
+
+async def test_a_channel_full_past_the_timeout_is_reported_with_its_later_messages_unsent(
+    monkeypatch,
+):
+    from rtcpool_django.delivery import send_notices
+
+    layer = get_channel_layer()
+    full, fine = await layer.new_channel(), await layer.new_channel()
+    send = layer.send
+
+    async def one_full(to, message):
+        if to == full and message["n"] == 2:
+            raise ChannelFull()
+        await send(to, message)
+
+    monkeypatch.setattr(layer, "send", one_full)
+    outbox = [(c, {"type": "t", "n": n}) for n in (1, 2, 3) for c in (full, fine)]
+    assert await send_notices(outbox, timeout=0.1) == [full]
+    assert [(await layer.receive(fine))["n"] for _ in range(3)] == [1, 2, 3]
+    assert (await layer.receive(full))["n"] == 1
+    assert full not in layer.channels  # emptied by the receive: 3 never passed the refused 2

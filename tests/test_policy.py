@@ -56,6 +56,18 @@ async def test_a_name_resolved_to_nothing_is_not_found(connect, hooks):
     assert await Pool.objects.acount() == 0
 
 
+@pytest.mark.parametrize("requested", ["too-long", "not-text"])
+async def test_an_alias_no_pool_can_have_is_not_found_and_logged(connect, hooks, requested, caplog):
+    """A site's aliasing hook that returns a name longer than the Pool.name column (or not a
+    str) must not reach the database: PostgreSQL would refuse the row (server_error)."""
+    a = await connect()
+    await a.send("rtc:join", {"pool": requested})
+    await a.error("pool_not_found")
+    assert await Pool.objects.acount() == 0
+    assert "RESOLVE_POOL_NAME returned" in caplog.text
+    assert (await a.join("fine"))["pool"] == "fine"  # the connection stays usable
+
+
 async def test_admission_refused_is_forbidden_and_creates_nothing(connect, hooks, users):
     anonymous, ada = await connect(user=AnonymousUser()), await connect(user=users["ada"])
     for client in (anonymous, ada):

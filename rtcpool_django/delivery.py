@@ -1,0 +1,117 @@
+"""Sending notices (peer joined, left, described, pool stopped, kicked) through the channel
+layer: fan-out in few round trips, per-channel order, and a bounded retry for bursts.
+
+One join notifies up to N peers and one departure as many. A layer with a ``send_many``
+method (:class:`rtcpool_django.layers.RedisChannelLayer`) takes a whole fan-out in one call
+per Redis shard; any other layer gets one ``send`` per message, the channels in parallel.
+
+A full channel is usually a burst, not a fault: its consumer's process is busy and drains
+it a moment later. So a refused notice is offered again, with a short backoff, for up to
+``RTCPOOL["DELIVERY_TIMEOUT"]`` seconds before its channel is reported as refused (and its
+peer evicted by :func:`rtcpool_django.pools.deliver`). Messages to one channel keep their
+order: a channel's next message is sent only once the one before it was taken.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict, deque
+from collections.abc import Iterable
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from .conf import rtcpool_settings
+
+logger = logging.getLogger("rtcpool_django")
+
+Outbox = list[tuple[str, dict[str, Any]]]
+
+# Backoff between offers of a refused message: from FIRST_BACKOFF, doubling, at most MAX.
+FIRST_BACKOFF = 0.01
+MAX_BACKOFF = 0.25
+
+
+async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> list[str]:
+    """Send every message of ``outbox``; return the channels that still refused one after
+    ``timeout`` seconds (default ``DELIVERY_TIMEOUT``).
+
+    A refused channel got every message before the refused one and none after it.
+    """
+    if not outbox:
+        return []
+    if timeout is None:
+        timeout = rtcpool_settings.DELIVERY_TIMEOUT
+    layer = get_channel_layer()
+    queues: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+    for channel, message in outbox:
+        queues[channel].append(message)
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    backoff = FIRST_BACKOFF
+    while True:
+        # One round sends the head message of every channel still holding messages.
+        heads = [(channel, queue[0]) for channel, queue in queues.items()]
+        refused = set(await _send_round(layer, heads))
+        for channel, queue in list(queues.items()):
+            if channel not in refused:
+                queue.popleft()
+                if not queue:
+                    del queues[channel]
+        if not queues:
+            return []
+        if not refused:
+            backoff = FIRST_BACKOFF  # progress: the next round goes at once
+            continue
+        if loop.time() + backoff > deadline:
+            for channel in refused:
+                logger.warning(
+                    "rtcpool: %s refused %s for %.1f s; giving up",
+                    channel,
+                    queues[channel][0]["type"],
+                    timeout,
+                )
+            return sorted(refused)
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, MAX_BACKOFF)
+
+
+async def _send_round(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """Send at most one message per channel; return the channels that refused theirs."""
+    send_many = getattr(layer, "send_many", None)
+    if send_many is not None:
+        try:
+            return list(await send_many(messages))
+        except Exception as exc:
+            # The layer failing as a whole (Redis unreachable): every channel refused.
+            logger.warning("rtcpool: notices not sent: %r", exc)
+            return [channel for channel, _ in messages]
+
+    async def send(channel: str, message: dict[str, Any]) -> str | None:
+        try:
+            await layer.send(channel, message)
+        except Exception as exc:
+            # ChannelFull, or the layer failing (redis-py's MaxConnectionsError).
+            logger.debug("rtcpool: %s refused %s: %r", channel, message["type"], exc)
+            return channel
+        return None
+
+    results = await asyncio.gather(*(send(c, m) for c, m in messages))
+    return [channel for channel in results if channel]
+
+
+_background: set[asyncio.Task[Any]] = set()
+
+
+def send_in_background(outbox: Iterable[tuple[str, dict[str, Any]]], *, timeout: float) -> None:
+    """Offer messages from a task of this process's running loop, for up to ``timeout``
+    seconds, without making the caller wait (a kick to a channel that a stalled worker
+    stops draining). Best effort: logged if still refused at the end."""
+    outbox = list(outbox)
+    if not outbox:
+        return
+    task = asyncio.get_running_loop().create_task(send_notices(outbox, timeout=timeout))
+    _background.add(task)
+    task.add_done_callback(_background.discard)
