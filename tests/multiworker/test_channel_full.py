@@ -73,7 +73,10 @@ async def test_relay_to_a_stalled_worker_answers_peer_unavailable(cluster):
 
 
 async def test_a_peer_that_misses_a_notice_is_evicted_not_left_with_a_wrong_view(cluster):
-    live_worker, stalled_worker = cluster(2, "core", RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY))
+    # The notice is offered for DELIVERY_TIMEOUT before b counts as unreachable.
+    live_worker, stalled_worker = cluster(
+        2, "core", RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY), RTCPOOL_DELIVERY_TIMEOUT="0.5"
+    )
     c = await WSClient.connect(live_worker.url)
     b = await WSClient.connect(stalled_worker.url)
     await c.join("evict")
@@ -115,3 +118,45 @@ async def test_a_peer_that_misses_a_notice_is_evicted_not_left_with_a_wrong_view
                 break
             assert frame["type"] == "rtc:candidate", frame
     assert await c.drain() == [] and await d.drain() == []
+
+
+async def test_a_worker_stalled_for_a_moment_gets_its_notices_late_and_nobody_is_evicted(cluster):
+    """A full queue that drains within DELIVERY_TIMEOUT (default 5 s) is a burst, not a
+    fault: the notice waits for room, and the joiner's rtc:joined waits for the notice."""
+    live_worker, stalled_worker = cluster(2, "core", RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY))
+    c = await WSClient.connect(live_worker.url)
+    b = await WSClient.connect(stalled_worker.url)
+    await c.join("burst")
+    await b.join("burst")
+    await c.expect("rtc:peer")
+
+    stalled_worker.process.send_signal(signal.SIGSTOP)
+    try:
+        accepted = []
+        for n in range(CAPACITY + 2):  # fill the stalled worker's channel
+            await c.send("rtc:candidate", {"for": b.id, "candidate": {"candidate": str(n)}})
+            if await refused(c):
+                break
+            accepted.append(str(n))
+        else:
+            raise AssertionError("the layer never refused a message")
+        d = await WSClient.connect(live_worker.url)
+        joining = asyncio.create_task(d.join("burst"))
+        await asyncio.sleep(1.0)
+        assert not joining.done()  # rtc:joined waits until b can be told
+    finally:
+        stalled_worker.process.send_signal(signal.SIGCONT)
+
+    joined = await asyncio.wait_for(joining, 10)
+    assert set(joined["peers"]) == {b.id, c.id}
+    received = [(await b.expect("rtc:candidate"))["candidate"]["candidate"] for _ in accepted]
+    assert received == accepted
+    assert (await b.expect("rtc:peer"))["id"] == d.id
+    assert (await c.expect("rtc:peer"))["id"] == d.id
+    # d's first relay reaches b, and nobody was evicted.
+    await d.send("rtc:candidate", {"for": b.id, "candidate": None})
+    assert await b.expect("rtc:candidate") == {"from": d.id, "candidate": None}
+    assert await b.drain() == [] and await c.drain() == [] and await d.drain() == []
+    assert await query(lambda: Peer.objects.count()) == 3
+    for client in (b, c, d):
+        await client.close()
