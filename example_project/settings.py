@@ -107,7 +107,7 @@ if os.environ.get("REDIS_URL"):
                 # RedisChannelLayer queues the messages of all consumers of one process in
                 # one Redis key, so its capacity (default 100) bounds the whole worker: a
                 # burst of joins in a big pool fills it. (The pub/sub layer ignores this.)
-                "capacity": int(os.environ.get("RTCPOOL_CHANNEL_CAPACITY", "1000")),
+                "capacity": int(os.environ.get("RTCPOOL_CHANNEL_CAPACITY", "10000")),
             },
         }
     }

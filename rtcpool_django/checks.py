@@ -157,7 +157,7 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
                 "RedisChannelLayer queues the messages of all consumers of one worker process "
                 "in one Redis key, so its default capacity of 100 bounds the whole worker: a "
                 "burst of joins into a large pool is refused with ChannelFull.",
-                hint='Set CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] (e.g. 1000).',
+                hint='Set CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] (e.g. 10000).',
                 id="rtcpool.W003",
             )
         )

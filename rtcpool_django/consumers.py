@@ -19,6 +19,7 @@ from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from . import pools, protocol
 from .conf import rtcpool_settings
+from .delivery import retry
 from .heartbeat import heartbeat
 from .protocol import Candidate, Join, ProtocolError, Sdp
 from .throttle import TokenBucket
@@ -78,6 +79,9 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         if getattr(self, "_counted", False):
             self._counted = False
             heartbeat.disconnected()
+        await self._leave_pool()
+
+    async def _leave_pool(self) -> None:
         peer_id, self.peer_id = self.peer_id, None
         if peer_id is not None:
             # Leave first: the others hearing rtc:close matters more than the group entry,
@@ -86,8 +90,12 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         # Also after a kick or rtc:stop (peer_id already None): the group must not keep
         # sending a site's group messages to a closed channel.
         group_name, self.group_name = self.group_name, None
+        self.pool_id, self.roster = None, {}
         if group_name:
-            await self.channel_layer.group_discard(group_name, self.channel_name)
+            try:
+                await self.channel_layer.group_discard(group_name, self.channel_name)
+            except Exception as exc:  # the layer failing: the entry expires by itself
+                logger.warning("rtcpool: group_discard of %s failed: %r", self.channel_name, exc)
 
     # --- frames from the client ----------------------------------------------------------
 
@@ -133,7 +141,16 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             joined.group_name,
         )
         self.roster = joined.roster
-        await self.channel_layer.group_add(self.group_name, self.channel_name)
+        try:
+            await retry(
+                lambda: self.channel_layer.group_add(joined.group_name, self.channel_name),
+                what=f"group_add of {self.channel_name}",
+            )
+        except Exception:
+            # Joined in the database but not reachable through the pool's group: undo the
+            # join rather than leave a peer that site events never reach.
+            await self._leave_pool()
+            raise ProtocolError("unavailable") from None
         peers = list(joined.roster)
         await self.send_event(
             "rtc:joined",
@@ -154,7 +171,11 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         }
         try:
             await self.channel_layer.send(channel, message)
-        except ChannelFull:
+        except Exception as exc:
+            # ChannelFull, or the layer failing (Redis unreachable, no free connection):
+            # the sender is told, and may send again.
+            if not isinstance(exc, ChannelFull):
+                logger.debug("rtcpool: relay to %s failed: %r", channel, exc)
             raise ProtocolError(
                 "peer_unavailable", f"Peer {to!r} is not taking messages; {event_type} not sent."
             ) from None

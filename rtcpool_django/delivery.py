@@ -17,8 +17,8 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import defaultdict, deque
-from collections.abc import Iterable
-from typing import Any
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any, TypeVar
 
 from channels.layers import get_channel_layer
 
@@ -27,10 +27,15 @@ from .conf import rtcpool_settings
 logger = logging.getLogger("rtcpool_django")
 
 Outbox = list[tuple[str, dict[str, Any]]]
+T = TypeVar("T")
 
 # Backoff between offers of a refused message: from FIRST_BACKOFF, doubling, at most MAX.
 FIRST_BACKOFF = 0.01
 MAX_BACKOFF = 0.25
+# Sends in flight at once per process on a layer without send_many. Each takes a Redis
+# connection of channels_redis' pool, which raises MaxConnectionsError (it does not wait)
+# when a burst of joins in big pools would need thousands at the same moment.
+SEND_CONCURRENCY = 100
 
 
 async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> list[str]:
@@ -91,7 +96,8 @@ async def _send_round(layer: Any, messages: list[tuple[str, dict[str, Any]]]) ->
 
     async def send(channel: str, message: dict[str, Any]) -> str | None:
         try:
-            await layer.send(channel, message)
+            async with _send_slots():
+                await layer.send(channel, message)
         except Exception as exc:
             # ChannelFull, or the layer failing (redis-py's MaxConnectionsError).
             logger.debug("rtcpool: %s refused %s: %r", channel, message["type"], exc)
@@ -100,6 +106,41 @@ async def _send_round(layer: Any, messages: list[tuple[str, dict[str, Any]]]) ->
 
     results = await asyncio.gather(*(send(c, m) for c, m in messages))
     return [channel for channel in results if channel]
+
+
+_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def _send_slots() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()
+    slots = _slots.get(loop)
+    if slots is None:
+        for old in [old for old in _slots if old.is_closed()]:
+            del _slots[old]
+        slots = _slots[loop] = asyncio.Semaphore(SEND_CONCURRENCY)
+    return slots
+
+
+async def retry(
+    action: Callable[[], Awaitable[T]], *, what: str, timeout: float | None = None
+) -> T:
+    """Await ``action()`` until it succeeds, with backoff, for up to ``timeout`` seconds
+    (default ``DELIVERY_TIMEOUT``); then raise its last exception. For channel-layer calls
+    that a burst or a short outage makes fail (``ChannelFull``, ``MaxConnectionsError``)."""
+    if timeout is None:
+        timeout = rtcpool_settings.DELIVERY_TIMEOUT
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    backoff = FIRST_BACKOFF
+    while True:
+        try:
+            return await action()
+        except Exception as exc:
+            if loop.time() + backoff > deadline:
+                logger.warning("rtcpool: %s failed for %.1f s: %r", what, timeout, exc)
+                raise
+        await asyncio.sleep(backoff)
+        backoff = min(backoff * 2, MAX_BACKOFF)
 
 
 _background: set[asyncio.Task[Any]] = set()

@@ -30,6 +30,7 @@ REASONS: dict[str, str] = {
     "pool_full": "The pool has reached its maximum number of peers.",
     "pool_closed": "The pool is closed.",
     "forbidden": "You are not allowed to join this pool.",
+    "unavailable": "The server cannot reach its channel layer right now; try again.",
     "server_error": "The server failed to handle the frame.",
 }
 

@@ -115,3 +115,66 @@ async def test_a_channel_full_past_the_timeout_is_reported_with_its_later_messag
     assert [(await layer.receive(fine))["n"] for _ in range(3)] == [1, 2, 3]
     assert (await layer.receive(full))["n"] == 1
     assert full not in layer.channels  # emptied by the receive: 3 never passed the refused 2
+
+
+async def test_a_join_whose_group_add_keeps_failing_is_undone_and_answered_unavailable(
+    connect, monkeypatch
+):
+    b = await connect()
+    await b.join("p")
+    layer = get_channel_layer()
+    group_add = layer.group_add
+
+    async def unreachable(group, channel):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(layer, "group_add", unreachable)
+    c = await connect()
+    await c.send("rtc:join", {"pool": "p"})
+    with override_settings(RTCPOOL={"DELIVERY_TIMEOUT": 0.2}):
+        await c.error("unavailable")
+    # b heard of c and then of its departure; nothing of c is left.
+    assert (await b.expect("rtc:peer"))["id"] == (await b.expect("rtc:close"))["id"]
+    assert [str(pk) async for pk in Peer.objects.values_list("id", flat=True)] == [b.id]
+
+    # Once the layer answers again, the same connection joins.
+    monkeypatch.setattr(layer, "group_add", group_add)
+    assert (await c.join("p"))["peers"] == [b.id]
+    assert (await b.expect("rtc:peer"))["id"] == c.id
+
+
+async def test_a_join_rides_through_a_group_add_that_fails_for_a_moment(connect, monkeypatch):
+    layer = get_channel_layer()
+    group_add = layer.group_add
+    failures = 2
+
+    async def flaky(group, channel):
+        nonlocal failures
+        if failures:
+            failures -= 1
+            raise ConnectionError("no connection available")
+        await group_add(group, channel)
+
+    monkeypatch.setattr(layer, "group_add", flaky)
+    a = await connect()
+    assert (await a.join("p"))["peers"] == []
+    assert failures == 0
+
+
+async def test_a_relay_the_layer_fails_to_take_answers_peer_unavailable(connect, monkeypatch):
+    a, b = await connect(), await connect()
+    await a.join("p")
+    await b.join("p")
+    await a.expect("rtc:peer")
+    layer = get_channel_layer()
+    send = layer.send
+
+    async def down(channel, message):
+        raise ConnectionError("Redis is down")
+
+    monkeypatch.setattr(layer, "send", down)
+    await a.send("rtc:candidate", {"for": b.id, "candidate": None})
+    await a.error("peer_unavailable")
+    monkeypatch.setattr(layer, "send", send)
+    await a.send("rtc:candidate", {"for": b.id, "candidate": None})
+    assert await b.expect("rtc:candidate") == {"from": a.id, "candidate": None}
