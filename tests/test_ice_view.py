@@ -1,0 +1,161 @@
+"""The ICE servers view: shape, caching, refusals, the policy hook and the credential's expiry."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.urls import reverse
+
+from rtcpool_django import pools, views
+from rtcpool_django.models import Pool
+
+from . import policies
+
+pytestmark = pytest.mark.django_db
+
+TURN = {
+    "STUN_URLS": ["stun:stun.example:3478"],
+    "TURN_URLS": ["turn:turn.example:3478?transport=udp", "turns:turn.example:5349"],
+    "TURN_SECRET": "north",
+    "TURN_CREDENTIAL_TTL": 600,
+}
+URL = "/rtcpool/ice-servers/"
+NOW = 1_800_000_000.5
+
+
+@pytest.fixture
+def turn(settings, monkeypatch):
+    settings.RTCPOOL = {**TURN}
+    monkeypatch.setattr(views.time, "time", lambda: NOW)
+    policies.CALLS.clear()
+    return settings
+
+
+def body(response):
+    assert response["Content-Type"] == "application/json"
+    return response.json()
+
+
+def assert_refused(response, status, reason):
+    assert response.status_code == status
+    error = body(response)["error"]
+    assert error["reason"] == reason
+    assert isinstance(error["message"], str) and error["message"]
+
+
+def turn_entry(response):
+    servers = body(response)["iceServers"]
+    assert servers[0] == {"urls": TURN["STUN_URLS"]}
+    assert servers[1]["urls"] == TURN["TURN_URLS"]
+    return servers[1]
+
+
+def test_routed_by_the_apps_urls():
+    assert reverse("rtcpool_django:ice_servers") == URL
+
+
+def test_answers_stun_and_a_turn_credential_that_coturn_would_accept(client, turn):
+    response = client.get(URL)
+    assert response.status_code == 200
+    entry = turn_entry(response)
+    expiry, token = entry["username"].split(":")
+    assert int(expiry) == int(NOW) + 600
+    assert len(token) == 16  # anonymous: a random token, never the same twice
+    digest = hmac.new(b"north", entry["username"].encode(), hashlib.sha1).digest()
+    assert entry["credential"] == base64.b64encode(digest).decode()
+    assert turn_entry(client.get(URL))["username"] != entry["username"]
+
+
+def test_ttl_setting_sets_the_expiry(client, turn):
+    turn.RTCPOOL = {**TURN, "TURN_CREDENTIAL_TTL": 30}
+    expiry = turn_entry(client.get(URL))["username"].split(":")[0]
+    assert int(expiry) == int(NOW) + 30
+
+
+def test_a_signed_in_user_is_named_by_pk(client, turn):
+    user = get_user_model().objects.create_user("ada")
+    client.force_login(user)
+    assert turn_entry(client.get(URL))["username"] == f"{int(NOW) + 600}:{user.pk}"
+
+
+def test_never_cached(client, turn):
+    for response in (client.get(URL), client.post(URL)):
+        assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete", "head", "options"])
+def test_only_get(client, turn, method):
+    response = getattr(client, method)(URL)
+    assert response.status_code == 405
+    assert response["Allow"] == "GET"
+    if method != "head":
+        assert_refused(response, 405, views.METHOD_NOT_ALLOWED)
+
+
+def test_without_configuration_the_list_is_empty(client):
+    response = client.get(URL)
+    assert response.status_code == 200
+    assert body(response) == {"iceServers": []}
+
+
+def test_default_policy_admits_whoever_may_join_the_pool(client, turn):
+    assert client.get(URL, {"pool": "standup"}).status_code == 200
+    assert not Pool.objects.filter(name="standup").exists()  # asking creates nothing
+    pools.create_pool("secret-room", private=True)
+    # A private pool refuses anonymous joins, so no TURN for them either; and the refusal
+    # is the same as for a pool that does not exist at all.
+    assert_refused(client.get(URL, {"pool": "secret-room"}), 403, "forbidden")
+    client.force_login(get_user_model().objects.create_user("ada"))
+    assert client.get(URL, {"pool": "secret-room"}).status_code == 200
+
+
+def test_default_policy_refuses_a_closed_or_unknown_pool(client, turn):
+    pools.create_pool("done", is_open=False)
+    assert_refused(client.get(URL, {"pool": "done"}), 403, "forbidden")
+    turn.RTCPOOL = {**TURN, "AUTO_CREATE_POOLS": False}
+    assert_refused(client.get(URL, {"pool": "nowhere"}), 403, "forbidden")
+    pools.create_pool("somewhere")
+    assert client.get(URL, {"pool": "somewhere"}).status_code == 200
+
+
+def test_default_policy_follows_resolve_pool_name(client, turn):
+    turn.RTCPOOL = {**TURN, "RESOLVE_POOL_NAME": "tests.policies.alias"}
+    assert_refused(client.get(URL, {"pool": "hidden"}), 403, "forbidden")  # resolves to None
+    pools.create_pool("main-hall", is_open=False)
+    assert_refused(client.get(URL, {"pool": "lobby"}), 403, "forbidden")  # alias of a closed one
+
+
+def test_default_policy_without_a_pool_asks_admit_peer_about_a_public_pool(client, turn):
+    turn.RTCPOOL = {**TURN, "ADMIT_PEER": "tests.policies.admit_signed_in_only"}
+    assert_refused(client.get(URL, HTTP_USER_AGENT="pytest"), 403, "forbidden")
+    (_, scope, name), *_ = policies.CALLS
+    assert name == ""
+    assert scope["type"] == "http"
+    assert (b"user-agent", b"pytest") in scope["headers"]
+    client.force_login(get_user_model().objects.create_user("ada"))
+    assert client.get(URL).status_code == 200
+
+
+def test_policy_hook_override(client, turn):
+    turn.RTCPOOL = {**TURN, "ISSUE_TURN_CREDENTIALS": "tests.policies.turn_for_staff_only"}
+    assert_refused(client.get(URL, {"pool": "standup"}), 403, "forbidden")
+    user = get_user_model().objects.create_user("boss")
+    client.force_login(user)
+    assert_refused(client.get(URL), 403, "forbidden")
+    user.is_staff = True
+    user.save()
+    assert client.get(URL, {"pool": "standup"}).status_code == 200
+    assert [
+        ("turn", None, "standup"),
+        ("turn", user, None),
+        ("turn", user, "standup"),
+    ] == policies.CALLS
+
+
+@pytest.mark.parametrize("pool", ["", "   ", "x" * 201])
+def test_a_bad_pool_name_is_refused(client, turn, pool):
+    assert_refused(client.get(URL, {"pool": pool}), 400, "invalid_pool_name")
