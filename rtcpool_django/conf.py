@@ -38,8 +38,8 @@ DEFAULTS: dict[str, Any] = {
     # ICE servers answered by rtcpool_django.views.ice_servers. STUN URLs ("stun:host:3478")
     # go out as they are; TURN URLs ("turn:host:3478?transport=udp", "turns:...") go out
     # with a credential minted from TURN_SECRET, coturn's static-auth-secret, valid for
-    # TURN_CREDENTIAL_TTL seconds (a day, as the TURN REST API draft suggests: coturn also
-    # checks the expiry when a long call refreshes its allocation).
+    # TURN_CREDENTIAL_TTL seconds (a day, as the TURN REST API draft suggests: a browser
+    # re-authenticates with it when it refreshes its allocation, so it must outlive calls).
     "STUN_URLS": (),
     "TURN_URLS": (),
     "TURN_SECRET": None,

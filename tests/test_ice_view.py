@@ -5,6 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -24,6 +29,7 @@ TURN = {
     "TURN_CREDENTIAL_TTL": 600,
 }
 URL = "/rtcpool/ice-servers/"
+ROOT = Path(__file__).resolve().parent.parent
 NOW = 1_800_000_000.5
 
 
@@ -159,3 +165,38 @@ def test_policy_hook_override(client, turn):
 @pytest.mark.parametrize("pool", ["", "   ", "x" * 201])
 def test_a_bad_pool_name_is_refused(client, turn, pool):
     assert_refused(client.get(URL, {"pool": pool}), 400, "invalid_pool_name")
+
+
+def example_project(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """Run Python with the example project's settings and ``env`` added."""
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("RTCPOOL_")}
+    environ.update(DJANGO_SETTINGS_MODULE="example_project.settings", **env)
+    return subprocess.run(
+        [sys.executable, *args], cwd=ROOT, env=environ, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_example_project_reads_the_turn_environment():
+    shown = example_project(
+        "-c",
+        "import json, django; django.setup(); from django.conf import settings; "
+        "print(json.dumps({k: v for k, v in settings.RTCPOOL.items() if 'TURN' in k or 'URL' in k}"
+        "))",
+        RTCPOOL_TURN_SECRET="north",
+        RTCPOOL_TURN_URLS="turn:turn.example:3478?transport=udp, turns:turn.example:5349,",
+        RTCPOOL_STUN_URLS="stun:stun.example:3478",
+        RTCPOOL_TURN_CREDENTIAL_TTL="600",
+    )
+    assert shown.returncode == 0, shown.stderr
+    assert json.loads(shown.stdout) == {
+        "STUN_URLS": ["stun:stun.example:3478"],
+        "TURN_URLS": ["turn:turn.example:3478?transport=udp", "turns:turn.example:5349"],
+        "TURN_SECRET": "north",
+        "TURN_CREDENTIAL_TTL": 600,
+    }
+
+
+def test_example_project_check_catches_turn_urls_without_a_secret():
+    checked = example_project("manage.py", "check", RTCPOOL_TURN_URLS="turn:turn.example:3478")
+    assert checked.returncode != 0
+    assert "rtcpool.E005" in checked.stderr
