@@ -10,9 +10,13 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from asgiref.sync import sync_to_async
 from django.contrib.auth import get_user_model
+from django.db import connections
+from django.test import AsyncClient
 from django.urls import reverse
 
 from rtcpool_django import pools, views
@@ -36,7 +40,7 @@ NOW = 1_800_000_000.5
 @pytest.fixture
 def turn(settings, monkeypatch):
     settings.RTCPOOL = {**TURN}
-    monkeypatch.setattr(views.time, "time", lambda: NOW)
+    monkeypatch.setattr(views, "time", SimpleNamespace(time=lambda: NOW))  # views' clock only
     policies.CALLS.clear()
     return settings
 
@@ -200,3 +204,30 @@ def test_example_project_check_catches_turn_urls_without_a_secret():
     checked = example_project("manage.py", "check", RTCPOOL_TURN_URLS="turn:turn.example:3478")
     assert checked.returncode != 0
     assert "rtcpool.E005" in checked.stderr
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_under_asgi_the_hooks_see_the_requests_own_scope(turn):
+    turn.RTCPOOL = {**TURN, "ADMIT_PEER": "tests.policies.admit_signed_in_only"}
+    try:
+        response = await AsyncClient().get(URL, {"pool": "standup"}, headers={"X-Trace": "t1"})
+    finally:
+        # The view ran in asgiref's sync thread, whose connection the test client keeps
+        # open; close it, or the test database cannot be dropped.
+        await sync_to_async(connections.close_all)()
+    assert_refused(response, 403, "forbidden")
+    (_, scope, name), *_ = policies.CALLS
+    assert name == "standup"
+    assert scope["type"] == "http"
+    assert scope["path"] == URL
+    query = scope["query_string"]  # bytes from a server, str from Django's AsyncClient
+    assert (query.decode() if isinstance(query, bytes) else query) == "pool=standup"
+    assert (b"x-trace", b"t1") in scope["headers"]
+    assert not scope["user"].is_authenticated
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_amay_join_is_the_async_twin():
+    await pools.acreate_pool("members", private=True)
+    assert await pools.amay_join("members", scope={}, user=None) is False
+    assert await pools.amay_join("anyone", scope={}, user=None) is True
