@@ -122,6 +122,22 @@ RTCPOOL = {
 # The demo page names its peers: ws/rtcpool/?name=Ada describes the new peer as {"name": "Ada"}.
 RTCPOOL["INITIAL_DESCRIPTION"] = "example_project.demo.policy.initial_description"
 
+
+def url_list(value: str) -> list[str]:
+    return [url.strip() for url in value.split(",") if url.strip()]
+
+
+# ICE servers of rtcpool/ice-servers/, which the demo page fetches before it joins: STUN and
+# TURN URLs comma-separated, and coturn's static-auth-secret (README, "TURN").
+if os.environ.get("RTCPOOL_STUN_URLS"):
+    RTCPOOL["STUN_URLS"] = url_list(os.environ["RTCPOOL_STUN_URLS"])
+if os.environ.get("RTCPOOL_TURN_URLS"):
+    RTCPOOL["TURN_URLS"] = url_list(os.environ["RTCPOOL_TURN_URLS"])
+if os.environ.get("RTCPOOL_TURN_SECRET"):
+    RTCPOOL["TURN_SECRET"] = os.environ["RTCPOOL_TURN_SECRET"]
+if os.environ.get("RTCPOOL_TURN_CREDENTIAL_TTL"):
+    RTCPOOL["TURN_CREDENTIAL_TTL"] = int(os.environ["RTCPOOL_TURN_CREDENTIAL_TTL"])
+
 AUTH_PASSWORD_VALIDATORS = []
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -100,6 +100,63 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
 
 
 @register(Tags.compatibility)
+def check_ice_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    """The STUN/TURN keys: well typed (E001), and TURN URLs and secret together (E005)."""
+    user = getattr(settings, "RTCPOOL", {})
+    if not isinstance(user, dict):
+        return []  # check_rtcpool_settings reports it
+    merged = {**DEFAULTS, **user}
+    errors = []
+    for key, schemes in (("STUN_URLS", ("stun:", "stuns:")), ("TURN_URLS", ("turn:", "turns:"))):
+        urls = merged[key]
+        if not isinstance(urls, list | tuple) or not all(
+            isinstance(url, str) and url.startswith(schemes) for url in urls
+        ):
+            errors.append(
+                Error(
+                    f"RTCPOOL[{key!r}] must be a list of URLs starting with "
+                    f"{' or '.join(schemes)}.",
+                    hint=f'For example ["{schemes[0]}example.com:3478"].',
+                    id="rtcpool.E001",
+                )
+            )
+    secret = merged["TURN_SECRET"]
+    if secret is not None and (not isinstance(secret, str) or not secret):
+        errors.append(
+            Error(
+                "RTCPOOL['TURN_SECRET'] must be None or a non-empty string.",
+                hint="coturn's static-auth-secret.",
+                id="rtcpool.E001",
+            )
+        )
+    ttl = merged["TURN_CREDENTIAL_TTL"]
+    if isinstance(ttl, bool) or not isinstance(ttl, int) or ttl <= 0:
+        errors.append(
+            Error("RTCPOOL['TURN_CREDENTIAL_TTL'] must be a positive int.", id="rtcpool.E001")
+        )
+    has_urls = bool(merged["TURN_URLS"])  # ill-typed URLs are E001's business, not E005's
+    if has_urls and not secret:
+        errors.append(
+            Error(
+                "RTCPOOL['TURN_URLS'] is set but RTCPOOL['TURN_SECRET'] is not: pages would get "
+                "TURN servers without credentials, and coturn refuses those.",
+                hint="Set TURN_SECRET to coturn's static-auth-secret (use-auth-secret).",
+                id="rtcpool.E005",
+            )
+        )
+    if secret and not has_urls:
+        errors.append(
+            Error(
+                "RTCPOOL['TURN_SECRET'] is set but RTCPOOL['TURN_URLS'] is empty: no page "
+                "would ever get a TURN server.",
+                hint='Set TURN_URLS, e.g. ["turn:turn.example.com:3478?transport=udp"].',
+                id="rtcpool.E005",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
 def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | Warning]:
     layer = getattr(settings, "CHANNEL_LAYERS", {}).get("default")
     if not layer:

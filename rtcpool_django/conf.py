@@ -42,9 +42,22 @@ DEFAULTS: dict[str, Any] = {
     "RESOLVE_POOL_NAME": "rtcpool_django.policy.resolve_pool_name",
     "ADMIT_PEER": "rtcpool_django.policy.admit_peer",
     "INITIAL_DESCRIPTION": "rtcpool_django.policy.initial_description",
+    # ICE servers answered by rtcpool_django.views.ice_servers. STUN URLs ("stun:host:3478")
+    # go out as they are; TURN URLs ("turn:host:3478?transport=udp", "turns:...") go out
+    # with a credential minted from TURN_SECRET, coturn's static-auth-secret, valid for
+    # TURN_CREDENTIAL_TTL seconds (a day, as the TURN REST API draft suggests: a browser
+    # re-authenticates with it when it refreshes its allocation, so it must outlive calls).
+    "STUN_URLS": (),
+    "TURN_URLS": (),
+    "TURN_SECRET": None,
+    "TURN_CREDENTIAL_TTL": 86400,
+    # Who may have the ICE servers (policy hook, like ADMIT_PEER).
+    "ISSUE_TURN_CREDENTIALS": "rtcpool_django.policy.issue_turn_credentials",
 }
 
-IMPORT_STRINGS = frozenset({"RESOLVE_POOL_NAME", "ADMIT_PEER", "INITIAL_DESCRIPTION"})
+IMPORT_STRINGS = frozenset(
+    {"RESOLVE_POOL_NAME", "ADMIT_PEER", "INITIAL_DESCRIPTION", "ISSUE_TURN_CREDENTIALS"}
+)
 
 POOL_NAME_COLUMN_LENGTH = 255
 

@@ -212,6 +212,28 @@ def _admit(scope: dict[str, Any], user: Any, pool: Pool) -> None:
         raise ProtocolError("pool_not_found" if pool.private else "forbidden")
 
 
+def may_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
+    """Whether a join of ``requested`` by ``user`` would be admitted now: the name resolves
+    (``RESOLVE_POOL_NAME``), the pool exists or joining may create it, ``ADMIT_PEER`` says
+    yes and the pool is open. Capacity (``max_peers``) is not checked: it changes by the
+    second and says nothing about who you are. Nothing is created."""
+    user = user if user is not None and user.is_authenticated else None
+    name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
+    if not name:
+        return False
+    try:
+        pool = _pool_for_join(name)
+        _admit(scope, user, pool)
+    except ProtocolError:
+        return False
+    return pool.is_open
+
+
+async def amay_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
+    """Async :func:`may_join`."""
+    return await database_sync_to_async(may_join)(requested, scope=scope, user=user)
+
+
 def leave(peer: Peer | str | uuid.UUID) -> bool:
     """Remove a peer whose socket is gone; the peers that knew it get ``rtc:close``.
     False if it had already been removed (kicked, pruned, pool closed)."""

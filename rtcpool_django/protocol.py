@@ -105,15 +105,22 @@ def parse(text: str, *, max_bytes: int, max_pool_name_length: int) -> ClientEven
     return parser(data, max_pool_name_length)
 
 
-def _parse_join(data: dict[str, Any], max_pool_name_length: int) -> Join:
-    pool = data.get("pool")
+def check_pool_name(pool: Any, max_length: int) -> str:
+    """``pool`` if it is an acceptable pool name, else raise ``invalid_pool_name``.
+
+    The one rule for a requested name, whether it comes in ``rtc:join`` or in a view's
+    ``?pool=`` (the ICE servers view)."""
     if not isinstance(pool, str) or not pool.strip():
         raise ProtocolError("invalid_pool_name", "'pool' must be a non-empty string.")
-    if len(pool) > max_pool_name_length:
+    if len(pool) > max_length:
         raise ProtocolError(
-            "invalid_pool_name", f"Pool names are limited to {max_pool_name_length} characters."
+            "invalid_pool_name", f"Pool names are limited to {max_length} characters."
         )
-    return Join(pool)
+    return pool
+
+
+def _parse_join(data: dict[str, Any], max_pool_name_length: int) -> Join:
+    return Join(check_pool_name(data.get("pool"), max_pool_name_length))
 
 
 def _parse_sdp(data: dict[str, Any], _: int) -> Sdp:

@@ -4,7 +4,7 @@ import pytest
 from django.core import checks
 from django.test import override_settings
 
-from rtcpool_django.checks import check_channel_layer, check_rtcpool_settings
+from rtcpool_django.checks import check_channel_layer, check_ice_settings, check_rtcpool_settings
 
 INMEMORY = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
@@ -44,7 +44,9 @@ def test_bad_rtcpool_values(value):
         assert "rtcpool.E001" in ids(check_rtcpool_settings())
 
 
-@pytest.mark.parametrize("hook", ["RESOLVE_POOL_NAME", "ADMIT_PEER", "INITIAL_DESCRIPTION"])
+@pytest.mark.parametrize(
+    "hook", ["RESOLVE_POOL_NAME", "ADMIT_PEER", "INITIAL_DESCRIPTION", "ISSUE_TURN_CREDENTIALS"]
+)
 def test_hooks_must_import(hook):
     with override_settings(RTCPOOL={hook: "no.such.module.fn"}):
         assert ids(check_rtcpool_settings()) == ["rtcpool.E002"]
@@ -96,3 +98,60 @@ def test_redis_py_8_needs_socket_timeout_none(monkeypatch, backend, hosts, expec
     monkeypatch.setattr(redis, "__version__", "7.4.0")
     with override_settings(CHANNEL_LAYERS=layers):
         assert check_channel_layer() == []
+
+
+TURN_OK = {"TURN_URLS": ["turn:turn.example:3478"], "TURN_SECRET": "north"}
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        TURN_OK,
+        {**TURN_OK, "STUN_URLS": ("stun:stun.example:3478", "stuns:stun.example:5349")},
+        {**TURN_OK, "TURN_URLS": ["turns:turn.example:5349"], "TURN_CREDENTIAL_TTL": 60},
+        {"STUN_URLS": ["stun:stun.example:3478"]},
+    ],
+)
+def test_good_ice_settings_pass(value):
+    with override_settings(RTCPOOL=value):
+        assert ids(check_ice_settings()) == []
+        assert not [m for m in checks.run_checks() if m.id.startswith("rtcpool.E")]
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"TURN_URLS": ["turn:turn.example:3478"]},
+        {"TURN_URLS": ["turn:turn.example:3478"], "TURN_SECRET": None},
+        {"TURN_SECRET": "north"},
+        {"TURN_SECRET": "north", "TURN_URLS": []},
+    ],
+)
+def test_turn_urls_and_secret_come_together(value):
+    with override_settings(RTCPOOL=value):
+        assert ids(check_ice_settings()) == ["rtcpool.E005"]
+        assert "rtcpool.E005" in ids(checks.run_checks())
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {**TURN_OK, "TURN_URLS": "turn:turn.example:3478"},
+        {**TURN_OK, "TURN_URLS": ["http://turn.example"]},
+        {**TURN_OK, "TURN_URLS": ["stun:stun.example:3478"]},
+        {**TURN_OK, "STUN_URLS": ["turn:turn.example:3478"]},
+        {**TURN_OK, "STUN_URLS": [None]},
+        {**TURN_OK, "TURN_SECRET": 42},
+        {**TURN_OK, "TURN_CREDENTIAL_TTL": 0},
+        {**TURN_OK, "TURN_CREDENTIAL_TTL": 60.5},
+        {**TURN_OK, "TURN_CREDENTIAL_TTL": True},
+    ],
+)
+def test_ill_typed_ice_settings(value):
+    with override_settings(RTCPOOL=value):
+        assert ids(check_ice_settings()) == ["rtcpool.E001"]
+
+
+def test_an_empty_secret_is_ill_typed_and_leaves_turn_urls_without_one():
+    with override_settings(RTCPOOL={**TURN_OK, "TURN_SECRET": ""}):
+        assert ids(check_ice_settings()) == ["rtcpool.E001", "rtcpool.E005"]

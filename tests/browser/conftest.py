@@ -86,6 +86,23 @@ def shared_layer(settings) -> dict[str, str]:
 
 
 @pytest.fixture
+def coturn() -> Iterator[Any]:
+    """coturn(secret) -> a running loopback coturn (``tests.coturn.Coturn``); stopped after."""
+    from tests.coturn import Coturn
+
+    servers: list[Coturn] = []
+
+    def start(secret: str) -> Coturn:
+        server = Coturn(secret).start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def backend() -> Any:
     """backend(function, *args) -> its result, called in a thread of its own, as a view or
     the admin would call :mod:`rtcpool_django.pools` (this thread has Playwright's loop)."""

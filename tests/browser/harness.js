@@ -31,7 +31,8 @@
     if (channel.readyState === "open") channels[id] = channel;
   }
 
-  // join(url, name, {openChannels, media}). RTCPool 3.0.2 mishandles glare (both sides
+  // join(url, name, {openChannels, media, rtcConfig}). rtcConfig is the RTCConfiguration
+  // the client passes to each RTCPeerConnection (default: no ICE servers). RTCPool 3.0.2 mishandles glare (both sides
   // offering at once), so in each pair the later joiner starts every negotiation:
   // openChannels makes this page open a data channel to each peer already in the pool, and
   // with media this page offers its camera and microphone to those peers at once, while
@@ -54,7 +55,8 @@
     socket.addEventListener("close", () => {
       state.socketClosed = true;
     });
-    pool = new rtcpool.Pool({ iceServers: [] }, new rtcpool.signalling.websocket(socket));
+    const rtcConfig = options.rtcConfig || { iceServers: [] };
+    pool = new rtcpool.Pool(rtcConfig, new rtcpool.signalling.websocket(socket));
     const stream = options.media
       ? await navigator.mediaDevices.getUserMedia({ audio: true, video: true })
       : null;
@@ -114,7 +116,24 @@
     return Object.keys(channels).filter((id) => channels[id].readyState === "open");
   }
 
-  window.peer = { state, join, send, openChannels, pool: () => pool };
+  // The candidate types ({local, remote}) of the pair ICE selected for the connection to
+  // `id`, from getStats; null before one is selected. The client exposes the raw
+  // RTCPeerConnections only as `_raw_connections`, in the order of `connections`.
+  async function selectedCandidates(id) {
+    const index = pool.connections.findIndex((connection) => connection.id === id);
+    const stats = await pool._raw_connections[index].getStats();
+    for (const report of stats.values()) {
+      if (report.type !== "transport" || !report.selectedCandidatePairId) continue;
+      const pair = stats.get(report.selectedCandidatePairId);
+      return {
+        local: stats.get(pair.localCandidateId).candidateType,
+        remote: stats.get(pair.remoteCandidateId).candidateType,
+      };
+    }
+    return null;
+  }
+
+  window.peer = { state, join, send, openChannels, selectedCandidates, pool: () => pool };
   window.addEventListener("error", (e) => state.errors.push(String(e.message)));
   window.addEventListener("unhandledrejection", (e) => state.errors.push(String(e.reason)));
 })();

@@ -9,8 +9,15 @@
   const status = document.getElementById("status");
   const tiles = document.getElementById("tiles");
 
-  // Enough on one network; calls across the internet need STUN and TURN servers here.
-  const ICE_SERVERS = [];
+  // STUN and TURN servers come from the site (rtcpool/ice-servers/), with a TURN credential
+  // minted for this call; without any configured the list is empty, enough on one network.
+  async function fetchIceServers(room) {
+    const url = `${form.dataset.iceServers}?${new URLSearchParams({ pool: room })}`;
+    const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
+    const body = await response.json();
+    if (!response.ok) throw new Error(body.error.message);
+    return body.iceServers;
+  }
 
   let pool = null;
   let stream = null;
@@ -53,6 +60,7 @@
   }
 
   async function join(room, name) {
+    const iceServers = await fetchIceServers(room);
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
     const local = tile("local", `${name || "You"} (you)`, true);
     local.querySelector("video").srcObject = stream;
@@ -60,10 +68,7 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = name ? `?name=${encodeURIComponent(name)}` : "";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/rtcpool/${query}`);
-    pool = new rtcpool.Pool(
-      { iceServers: ICE_SERVERS },
-      new rtcpool.signalling.websocket(socket),
-    );
+    pool = new rtcpool.Pool({ iceServers }, new rtcpool.signalling.websocket(socket));
     let joined = false;
 
     pool.events.addEventListener("peer", (event) => {

@@ -1,0 +1,66 @@
+"""HTTP views: the ICE servers (STUN, and TURN with a fresh credential) a page passes to
+``RTCPeerConnection`` before it joins a pool. Route them with ``rtcpool_django.urls``."""
+
+from __future__ import annotations
+
+import secrets
+import time
+from typing import Any
+
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import never_cache
+
+from . import ice
+from .conf import rtcpool_settings
+from .protocol import REASONS, ProtocolError, check_pool_name
+
+# The view's refusals, shaped as rtc:error's data ({message, reason}) under "error".
+METHOD_NOT_ALLOWED = "method_not_allowed"
+
+
+@never_cache  # a credential is per request and must not sit in a shared cache
+def ice_servers(request: HttpRequest) -> JsonResponse:
+    """``GET [?pool=<name>]`` -> ``{"iceServers": [...]}`` for ``RTCPeerConnection``.
+
+    ``ISSUE_TURN_CREDENTIALS`` decides who may have them (403 ``forbidden`` otherwise); a
+    bad ``pool`` answers 400 ``invalid_pool_name``, any method but GET 405. The TURN
+    username is ``<expiry>:<id>``, ``<id>`` being the user's pk when signed in and a random
+    token otherwise, so coturn's log tells whose relay it is without naming anyone.
+    """
+    if request.method != "GET":
+        response = _error(405, METHOD_NOT_ALLOWED, "Only GET is allowed here.")
+        response["Allow"] = "GET"
+        return response
+    pool = request.GET.get("pool")
+    if pool is not None:
+        try:
+            check_pool_name(pool, rtcpool_settings.MAX_POOL_NAME_LENGTH)
+        except ProtocolError as error:
+            return _error(400, error.reason, error.message)
+    user = getattr(request, "user", None)
+    if user is not None and not user.is_authenticated:
+        user = None
+    if not rtcpool_settings.ISSUE_TURN_CREDENTIALS(request, user, pool):
+        return _error(403, "forbidden", "You are not allowed to have ICE servers here.")
+    servers = ice.ice_servers(
+        stun_urls=rtcpool_settings.STUN_URLS,
+        turn_urls=rtcpool_settings.TURN_URLS,
+        secret=rtcpool_settings.TURN_SECRET,
+        user_id=credential_id(user),
+        ttl=rtcpool_settings.TURN_CREDENTIAL_TTL,
+        now=time.time(),
+    )
+    return JsonResponse({"iceServers": servers})
+
+
+def credential_id(user: Any) -> str:
+    """The ``<id>`` of a TURN username: the signed-in user's pk, else a random token."""
+    if user is not None:
+        # coturn splits the username at ":"; a string pk could hold one.
+        return str(user.pk).replace(ice.SEPARATOR, "_")
+    return secrets.token_hex(8)
+
+
+def _error(status: int, reason: str, message: str | None = None) -> JsonResponse:
+    message = message or REASONS.get(reason, reason)
+    return JsonResponse({"error": {"reason": reason, "message": message}}, status=status)
