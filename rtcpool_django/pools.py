@@ -218,11 +218,13 @@ def may_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
     yes and the pool is open. Capacity (``max_peers``) is not checked: it changes by the
     second and says nothing about who you are. Nothing is created."""
     user = user if user is not None and user.is_authenticated else None
-    name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
-    if not name:
-        return False
     try:
-        pool = _pool_for_join(name)
+        name = _resolve(requested, scope)
+        pool = Pool.objects.filter(name=name).first()
+        if pool is None:
+            if not rtcpool_settings.AUTO_CREATE_POOLS:
+                return False
+            pool = Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS)
         _admit(scope, user, pool)
     except ProtocolError:
         return False
@@ -231,7 +233,7 @@ def may_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
 
 async def amay_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
     """Async :func:`may_join`."""
-    return await database_sync_to_async(may_join)(requested, scope=scope, user=user)
+    return await run_in_thread(may_join, requested, scope=scope, user=user)
 
 
 def leave(peer: Peer | str | uuid.UUID) -> bool:
