@@ -47,8 +47,21 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             # pools that they left. So depart in full and then end normally.
             await _finish(self._depart())
             asyncio.current_task().uncancel()
+        except BaseException:
+            # Whatever else ends the connection (the channel layer failing in the receive
+            # loop, a bug in a handler) must not leave a ghost peer that its pool keeps
+            # negotiating with: depart, then let the server see the error (close 1011).
+            await _finish(self._depart())
+            raise
         else:
             await self._depart()
+
+    @classmethod
+    def as_asgi(cls, **initkwargs: Any) -> Any:
+        # Building the ASGI application means a server is starting: beat from now on,
+        # connections or not.
+        heartbeat.serve()
+        return super().as_asgi(**initkwargs)
 
     async def dispatch(self, message: dict[str, Any]) -> None:
         # Channels' dispatch hops to a thread (close_old_connections) for every message;
@@ -68,7 +81,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         self.bucket = TokenBucket(
             rtcpool_settings.RATE_LIMIT_PER_SECOND, rtcpool_settings.RATE_LIMIT_BURST
         )
-        await heartbeat.connected()
+        await heartbeat.connected(self.channel_name)
         self._counted = True
         await self.accept()
 
@@ -76,17 +89,26 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         await self._depart()
 
     async def _depart(self) -> None:
-        if getattr(self, "_counted", False):
-            self._counted = False
-            heartbeat.disconnected()
-        await self._leave_pool()
+        try:
+            await self._leave_pool()
+        finally:
+            # After leaving: until then the heartbeat must not take the row for an orphan.
+            if getattr(self, "_counted", False):
+                self._counted = False
+                heartbeat.disconnected(self.channel_name)
 
     async def _leave_pool(self) -> None:
         peer_id, self.peer_id = self.peer_id, None
         if peer_id is not None:
             # Leave first: the others hearing rtc:close matters more than the group entry,
             # which the layer expires by itself if discarding it fails.
-            await pools.aleave(peer_id)
+            try:
+                await pools.aleave(peer_id)
+            except Exception:
+                # The database failing too: the heartbeat's prune removes the row once
+                # this worker is gone; while it lives, the next departure attempt is the
+                # worker's shutdown (forget_worker).
+                logger.exception("rtcpool: could not remove peer %s", peer_id)
         # Also after a kick or rtc:stop (peer_id already None): the group must not keep
         # sending a site's group messages to a closed channel.
         group_name, self.group_name = self.group_name, None

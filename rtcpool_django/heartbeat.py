@@ -1,11 +1,17 @@
-"""This worker process's identity, and the heartbeat that proves it is alive.
+"""This worker process's identity, the connections it holds, and the heartbeat that
+proves it is alive.
 
-While a worker holds at least one connection it writes one ``Worker`` row update per
-``HEARTBEAT_INTERVAL`` (one write per worker, not per peer) and prunes the peers of
-workers silent for longer than ``WORKER_TIMEOUT``. So when a process is killed without
-cleaning up, the peers it held are removed and their pools get ``rtc:close`` within
-about ``WORKER_TIMEOUT + HEARTBEAT_INTERVAL`` seconds, as long as any worker is alive
-(or ``manage.py rtcpool_prune`` runs).
+Every server process writes one ``Worker`` row update per ``HEARTBEAT_INTERVAL`` (one
+write per worker, not per peer) from the moment it serves (see :meth:`Heartbeat.serve`),
+with or without connections, and each beat:
+
+- prunes the peers of workers silent for longer than ``WORKER_TIMEOUT``: when a process
+  is killed without cleaning up, the peers it held are removed and their pools get
+  ``rtc:close`` within about ``WORKER_TIMEOUT + HEARTBEAT_INTERVAL`` seconds, as long as
+  any worker runs (or ``manage.py rtcpool_prune`` does);
+- removes this worker's own peers whose connection is gone (a departure that failed, say
+  because the database was unreachable at that moment): no ghost outlives its socket by
+  more than one interval.
 """
 
 from __future__ import annotations
@@ -34,7 +40,7 @@ def beat(worker_id: str) -> None:
 
 
 class Heartbeat:
-    """Per-process heartbeat, running while the process has open connections."""
+    """Per-process registry of open connections, and the heartbeat task."""
 
     def __init__(self) -> None:
         self._pid: int | None = None
@@ -42,7 +48,8 @@ class Heartbeat:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._registered: asyncio.Future[None] | None = None
-        self._connections = 0
+        self.channels: set[str] = set()
+        self._serving = False
         self._shutdown_hooked = ""
 
     @property
@@ -53,18 +60,50 @@ class Heartbeat:
             self._worker_id = f"{socket.gethostname()}:{self._pid}:{secrets.token_hex(3)}"
         return self._worker_id
 
-    async def connected(self) -> None:
-        """A connection opened: returns once this worker is registered and beating."""
+    def serve(self) -> None:
+        """Beat from the moment the server runs, connections or not (an idle worker must
+        still prune the peers of dead ones). Called when the ASGI application is built
+        (``PoolConsumer.as_asgi()``): inside a running loop (uvicorn, hypercorn) the beat
+        starts now; under daphne once its reactor runs; elsewhere (``manage.py``
+        commands, a shell) it does not start, and the first connection starts it."""
+        self._serving = True
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            reactor = sys.modules.get("twisted.internet.reactor")
+            if reactor is not None and hasattr(reactor, "callWhenRunning"):
+                # Startup triggers run before the reactor's asyncio loop does; callLater
+                # runs inside it.
+                reactor.callWhenRunning(reactor.callLater, 0, self._start)
+            return
+        loop.call_soon(self._start)
+
+    def _start(self) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests) starts from scratch
-            self._loop, self._task, self._connections = loop, None, 0
-        self._connections += 1
+            self._loop, self._task = loop, None
+            self.channels = set()
         self._on_server_shutdown()
         if self._task is None or self._task.done():
             self._registered = loop.create_future()
             self._task = loop.create_task(self._run(self._registered))
         assert self._registered is not None
-        await asyncio.shield(self._registered)
+        return self._registered
+
+    async def connected(self, channel_name: str) -> None:
+        """A connection opened: returns once this worker is registered and beating."""
+        registered = self._start()
+        self.channels.add(channel_name)
+        await asyncio.shield(registered)
+
+    def disconnected(self, channel_name: str) -> None:
+        """A connection closed. Outside a server, the last one stops the heartbeat."""
+        if self._loop is not asyncio.get_running_loop():
+            return
+        self.channels.discard(channel_name)
+        if not self.channels and not self._serving and self._task is not None:
+            self._task.cancel()
+            self._task = None
 
     def _on_server_shutdown(self) -> None:
         # daphne cancels its consumers on SIGTERM in a Twisted "before shutdown" trigger,
@@ -86,18 +125,7 @@ class Heartbeat:
 
         reactor.addSystemEventTrigger("before", "shutdown", forget_this_worker)
 
-    def disconnected(self) -> None:
-        """A connection closed: the last one stops the heartbeat."""
-        if self._loop is not asyncio.get_running_loop():
-            return
-        self._connections -= 1
-        if self._connections <= 0 and self._task is not None:
-            self._task.cancel()
-            self._task = None
-
     async def _run(self, registered: asyncio.Future[None]) -> None:
-        from . import pools
-
         try:
             await run_in_thread(beat, self.worker_id)
         except Exception:
@@ -107,12 +135,19 @@ class Heartbeat:
                 registered.set_result(None)
         while True:
             await asyncio.sleep(rtcpool_settings.HEARTBEAT_INTERVAL)
-            try:
-                await run_in_thread(beat, self.worker_id)
-                await pools.aprune_dead_workers()
-            except Exception:
-                # A database hiccup must not stop the heartbeat for good.
-                logger.exception("rtcpool: heartbeat of %s failed", self.worker_id)
+            await self.tick()
+
+    async def tick(self) -> None:
+        """One beat: record this worker alive, prune dead workers and own orphans."""
+        from . import pools
+
+        try:
+            await run_in_thread(beat, self.worker_id)
+            await pools.aprune_dead_workers()
+            await pools.aprune_orphans(self.worker_id, set(self.channels))
+        except Exception:
+            # A database hiccup must not stop the heartbeat for good.
+            logger.exception("rtcpool: heartbeat of %s failed", self.worker_id)
 
 
 heartbeat = Heartbeat()

@@ -363,6 +363,23 @@ async def aforget_worker(worker_id: str) -> int:
     return removed
 
 
+async def aprune_orphans(worker_id: str, live_channels: set[str]) -> int:
+    """Remove the peers of ``worker_id`` (this process) whose channel is not one of its
+    open connections: a departure that failed. Their pools get ``rtc:close``."""
+
+    def prune() -> tuple[Outbox, int]:
+        rows = Peer.objects.filter(worker=worker_id).values_list("id", "channel_name")
+        orphans = [str(pk) for pk, channel in rows if channel not in live_channels]
+        if not orphans:
+            return [], 0
+        logger.warning("rtcpool: removing %d peer(s) whose connection is gone", len(orphans))
+        return _remove(orphans, reason="pruned")
+
+    outbox, removed = await run_in_thread(prune)
+    await deliver(outbox)
+    return removed
+
+
 def _prune(timeout: float | None) -> tuple[Outbox, int]:
     if timeout is None:
         timeout = rtcpool_settings.WORKER_TIMEOUT

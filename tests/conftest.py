@@ -1,3 +1,5 @@
+import asyncio
+
 import pytest
 from channels.testing import WebsocketCommunicator
 
@@ -46,3 +48,10 @@ def live_worker(transactional_db):
     yield start
     for worker in workers:
         worker.stop()
+
+
+async def wait_for(condition, timeout: float = 10.0, interval: float = 0.05) -> None:
+    """Poll an async ``condition()`` until it is true; fail after ``timeout`` seconds."""
+    async with asyncio.timeout(timeout):
+        while not await condition():  # noqa: ASYNC110 (polls the database)
+            await asyncio.sleep(interval)
