@@ -254,6 +254,9 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         if message["id"] != self.peer_id:
             return
         self.peer_id = None  # the row is already gone
+        # rtc:stop first: the RTCPool client tears its connections down on it, while a bare
+        # close leaves it holding peer connections it thinks are live.
+        await self.send_event("rtc:stop", protocol.stop())
         await self.close(code=CLOSE_KICKED)
 
 

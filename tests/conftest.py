@@ -1,11 +1,9 @@
 import asyncio
 
 import pytest
-from channels.testing import WebsocketCommunicator
 
 from rtcpool_django.consumers import PoolConsumer
-
-from .client import Client
+from rtcpool_django.testing import SspClient
 
 
 @pytest.fixture
@@ -16,15 +14,10 @@ def application():
 @pytest.fixture
 async def connect(application, transactional_db):
     """connect() -> a joined-or-not test client on the in-process consumer."""
-    opened: list[Client] = []
+    opened: list[SspClient] = []
 
-    async def _connect(path: str = "/ws/rtcpool/", *, user=None) -> Client:
-        communicator = WebsocketCommunicator(application, path)
-        if user is not None:  # as AuthMiddlewareStack would; read once the consumer starts
-            communicator.scope["user"] = user
-        connected, _ = await communicator.connect()
-        assert connected
-        client = Client(communicator)
+    async def _connect(path: str = "/ws/rtcpool/", *, user=None) -> SspClient:
+        client = await SspClient.connect(application, path, user=user)
         opened.append(client)
         return client
 

@@ -23,6 +23,8 @@ from typing import Any
 import websockets
 from django.db import connection
 
+from rtcpool_django.testing import BaseSspClient
+
 ROOT = Path(__file__).resolve().parent.parent
 LOG_DIR = ROOT / "artifacts" / "logs"
 
@@ -158,8 +160,10 @@ def unique_prefix() -> str:
     return f"rtcpooltest{uuid.uuid4().hex[:10]}"
 
 
-class WSClient:
+class WSClient(BaseSspClient):
     """An ssp client over a real WebSocket connection."""
+
+    default_timeout = 5.0
 
     def __init__(self, ws: websockets.ClientConnection) -> None:
         self.ws = ws
@@ -171,31 +175,15 @@ class WSClient:
         kwargs.setdefault("open_timeout", 10)
         return cls(await websockets.connect(url, max_size=None, **kwargs))
 
-    async def send(self, event_type: str, data: Any = None) -> None:
-        await self.ws.send(json.dumps({"type": event_type, "data": {} if data is None else data}))
+    async def send_text(self, text: str) -> None:
+        await self.ws.send(text)
 
     async def send_raw(self, payload: str | bytes) -> None:
         await self.ws.send(payload)
 
-    async def recv(self, timeout: float = 5.0) -> dict[str, Any]:
+    async def recv(self, timeout: float | None = 5.0) -> dict[str, Any]:
+        """The next frame; ``timeout=None`` waits for as long as it takes."""
         return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
-
-    async def expect(self, event_type: str, timeout: float = 5.0) -> dict[str, Any]:
-        frame = await self.recv(timeout)
-        assert frame["type"] == event_type, frame
-        return frame["data"]
-
-    async def error(self, reason: str) -> dict[str, Any]:
-        data = await self.expect("rtc:error")
-        assert data["reason"] == reason, data
-        assert isinstance(data["message"], str) and data["message"]
-        return data
-
-    async def join(self, pool: str) -> dict[str, Any]:
-        await self.send("rtc:join", {"pool": pool})
-        data = await self.expect("rtc:joined")
-        self.id = data["client_id"]
-        return data
 
     async def drain(self, timeout: float = 0.3) -> list[dict[str, Any]]:
         frames = []

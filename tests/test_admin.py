@@ -132,7 +132,8 @@ async def test_deleting_a_peer_inline_kicks_it(connect, staff):
     url = reverse("admin:rtcpool_django_pool_change", args=[pool.pk])
     response = await call(staff, "post", url, pool_form(pool, peers, **{"peers-0-DELETE": "on"}))
     assert response.status_code == 302
-    assert await a.communicator.receive_output() == {"type": "websocket.close", "code": 4001}
+    assert await a.recv() == {"type": "rtc:stop", "data": {}}
+    assert await a.closed_by_server() == 4001
     for client in (b, c):
         assert await client.expect("rtc:close") == {"id": a.id, "uid": a.id}
 
@@ -194,9 +195,11 @@ async def test_action_kick_selected_peers(connect, staff):
         {"action": "kick_selected_peers", "_selected_action": [a.id, b.id]},
     )
     assert response.status_code == 302
-    assert (await a.communicator.receive_output())["code"] == 4001
+    await a.expect("rtc:stop")
+    assert await a.closed_by_server() == 4001
     assert await b.expect("rtc:close") == {"id": a.id, "uid": a.id}  # kicked one by one
-    assert (await b.communicator.receive_output())["code"] == 4001
+    await b.expect("rtc:stop")
+    assert await b.closed_by_server() == 4001
     frames = await c.drain()
     assert sorted(f["data"]["id"] for f in frames if f["type"] == "rtc:close") == sorted(
         [a.id, b.id]

@@ -135,8 +135,9 @@ async def test_kick_closes_that_socket_and_tells_the_others(connect):
     await b.drain()
 
     assert await pools.akick(b.id) is True
-    closed = await b.communicator.receive_output()
-    assert closed == {"type": "websocket.close", "code": 4001}
+    # rtc:stop first, so that the RTCPool client tears down, then the close.
+    assert await b.recv() == {"type": "rtc:stop", "data": {}}
+    assert await b.closed_by_server() == 4001
     for client in (a, c):
         assert await client.expect("rtc:close") == {"id": b.id, "uid": b.id}
     assert [str(p.id) for p in await pools.alive_peers("room")] == [a.id, c.id]
@@ -157,7 +158,8 @@ async def test_kicked_and_stopped_channels_leave_the_pool_group(connect):
     assert len(layer.groups[pool.group_name]) == 2
 
     await pools.akick(a.id)
-    await a.communicator.receive_output()  # websocket.close
+    await a.expect("rtc:stop")
+    await a.closed_by_server()
     await a.close()
     assert len(layer.groups.get(pool.group_name, {})) == 1
     assert await b.expect("rtc:close") == {"id": a.id, "uid": a.id}

@@ -77,6 +77,7 @@ async def test_kick_from_another_process(workers):
     await manage(workers[0], "rtcpool_kick", a.id)
     for client in (b, c):
         assert await client.expect("rtc:close") == {"id": a.id, "uid": a.id}
+    assert await a.recv() == {"type": "rtc:stop", "data": {}}
     with pytest.raises(ConnectionClosed) as closed:
         await a.recv()
     assert closed.value.rcvd.code == 4001

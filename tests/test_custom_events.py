@@ -55,12 +55,10 @@ async def test_custom_events_reach_the_subclass_and_the_pool_group(connect):
 
 
 async def test_custom_events_are_ignored_by_default(transactional_db):
-    from channels.testing import WebsocketCommunicator
+    """Also the testing kit's own example: SspClient.connect() with its defaults."""
+    from rtcpool_django.testing import SspClient
 
-    from .client import Client
-
-    client = Client(WebsocketCommunicator(PoolConsumer.as_asgi(), "/ws/rtcpool/"))
-    assert (await client.communicator.connect())[0]
+    client = await SspClient.connect()
     await client.join("room")
     await client.send("chat", {"text": "hi"})
     await client.nothing()

@@ -101,5 +101,5 @@ async def test_an_idle_worker_prunes_the_peers_of_a_dead_one(live_worker):
     async def ghost_gone() -> bool:
         return not await Peer.objects.filter(pk=ghost.pk).aexists()
 
-    await wait_for(ghost_gone, timeout=15)
+    await wait_for(ghost_gone, timeout=30)
     assert not await Worker.objects.filter(id="dead-worker").aexists()
