@@ -13,18 +13,13 @@ async def _join_all_at_once(clients, pool="crowd"):
         await client.send("rtc:join", {"pool": pool})
     views = {}
     for client in clients:
-        frames = await client.drain(quiet=0.3)
-        joined = [f for f in frames if f["type"] == "rtc:joined"]
-        assert len(joined) == 1, frames
-        index = frames.index(joined[0])
-        views[joined[0]["data"]["client_id"]] = {
-            "peers": joined[0]["data"]["peers"],
-            "events": frames[index + 1 :],
-            "before": frames[:index],
-        }
-    for view in views.values():
-        # Nothing about other peers may reach a client before its own rtc:joined.
-        assert view["before"] == []
+        # rtc:joined comes first (nothing about other peers may reach a client before
+        # it), then one rtc:peer for every peer that was not in its rtc:joined.peers.
+        joined = await client.expect("rtc:joined", timeout=10)
+        events = [await client.recv(timeout=10) for _ in range(N - 1 - len(joined["peers"]))]
+        views[joined["client_id"]] = {"peers": joined["peers"], "events": events}
+    for client in clients:
+        await client.nothing()  # and nothing more: no duplicate rtc:peer
     return views
 
 
