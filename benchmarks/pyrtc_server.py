@@ -3,10 +3,15 @@
 PyRTC is the reference ssp v2 server written by RTCPool's author. Its package ships no
 server command; its quickstart runs the select() polling loop of ``pyrtc.test.main``,
 which binds 0.0.0.0 with a listen backlog of 5. This is that loop unchanged except for
-the address (127.0.0.1: the benchmark never listens beyond loopback) and the backlog
-(1024, as the other servers of the benchmark get, so that opening many sockets at once
-measures the server rather than SYN retries). It needs ``pip install pyrtc==2.0.2``,
-which pins h11 0.13 and wsproto 1.0, so install it in a venv of its own (README).
+the address (127.0.0.1: the benchmark never listens beyond loopback), the backlog
+(1024, so that opening many sockets at once measures the server rather than SYN retries),
+and one work-around: a socket is handed to PyRTC only once its HTTP upgrade request is
+readable. PyRTC's TransceiverManager drops, after each poll, every transceiver whose
+WebSocket is not open yet, so a connection accepted before its request arrived is never
+served (40 peers connecting at once all time out without this).
+
+It needs ``pip install pyrtc==2.0.2``, which pins h11 0.13 and wsproto 1.0: install it in
+a venv of its own and name its python in PYRTC_PYTHON (benchmarks/README.md).
 
     python benchmarks/pyrtc_server.py --port 7001
 """
@@ -33,10 +38,14 @@ def main() -> None:
     serv.setblocking(False)
     serv.listen(1024)
     mgr = sockmanager()
+    accepted: list[socket.socket] = []
     try:
         while True:  # pyrtc.test.main's loop
             while can_accept(serv):
-                conn, _ = serv.accept()
+                accepted.append(serv.accept()[0])
+            ready = [conn for conn in accepted if transport.can_read(conn)]
+            accepted = [conn for conn in accepted if conn not in ready]
+            for conn in ready:
                 trans = transceiver.WebsocketTransceiver.of(conn)
                 wsock = trans.socket
                 wsock.receiver = transport.EventReceiver()

@@ -53,6 +53,7 @@ COLUMNS: dict[str, list[Column]] = {
         ("evicted", lambda r, f: str(r["evictions"])),
         ("failed", lambda r, f: str(r["failed_handshakes"])),
         ("dup", lambda r, f: str(r["duplicates"])),
+        ("client CPU", lambda r, f: percent(r["client_cpu"])),
     ],
 }
 
