@@ -63,8 +63,8 @@ def title(scenario: str, params: dict[str, Any]) -> str:
         return f"rtt: relay round trip of 1 pair, {params['round_trips']} round trips"
     if scenario == "throughput":
         return (
-            f"throughput: {params['pairs']} pairs ping-pong, "
-            f"{params['messages']} relayed messages per pair"
+            f"throughput: {params['pairs']} pairs ping-pong, {params['messages']} relayed "
+            f"messages per pair or {params['seconds']:g} s, whichever ends first"
         )
     return f"join: {params['peers']} peers join pools of {params['pool_size']} at once"
 

@@ -17,6 +17,7 @@ import asyncio
 import datetime
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -41,8 +42,15 @@ from benchmarks.setups import (
 SCENARIOS = ("rtt", "throughput", "join")
 
 # Counts of a full run and of --smoke; an option given on the command line wins.
-FULL = {"round_trips": 500, "pairs": 20, "messages": 1000, "peers": 1000, "pool_size": 10}
-SMOKE = {"round_trips": 20, "pairs": 2, "messages": 20, "peers": 40, "pool_size": 10}
+FULL = {
+    "round_trips": 500,
+    "pairs": 20,
+    "messages": 1000,
+    "seconds": 10.0,
+    "peers": 1000,
+    "pool_size": 10,
+}
+SMOKE = {**FULL, "round_trips": 20, "pairs": 2, "messages": 20, "peers": 40}
 SMOKE_LIMITS = scenarios.Limits(connect=15, run=30, join=20, quiet=0.5, settle=15)
 
 
@@ -70,7 +78,12 @@ def scenario_call(name: str, params: dict[str, Any], limits: scenarios.Limits, s
             ports, params["round_trips"], 5 if smoke else 50, limits
         ),
         "throughput": lambda ports: scenarios.throughput(
-            ports, params["pairs"], params["messages"], 2 if smoke else 10, limits
+            ports,
+            params["pairs"],
+            params["messages"],
+            params["seconds"],
+            2 if smoke else 10,
+            limits,
         ),
         "join": lambda ports: scenarios.join_storm(
             ports, params["peers"], params["pool_size"], limits
@@ -121,7 +134,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
         epilog=f"setups: {', '.join(SETUPS)} (default: {' '.join(DEFAULT_SETUPS)}). "
-        "The floor always runs. Without --smoke: "
+        "The floor always runs (name only 'floor' to run it alone). Without --smoke: "
         + ", ".join(f"{key} {value}" for key, value in FULL.items())
         + "; with --smoke: "
         + ", ".join(f"{key} {value}" for key, value in SMOKE.items())
@@ -140,10 +153,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--round-trips", type=int, help="rtt: measured round trips")
     parser.add_argument("--pairs", type=int, help="throughput: pairs")
     parser.add_argument("--messages", type=int, help="throughput: relayed messages per pair")
+    parser.add_argument("--seconds", type=float, help="throughput: at most this long")
     parser.add_argument("--peers", type=int, help="join: peers that join at once")
     parser.add_argument("--pool-size", type=int, help="join: peers per pool")
     args = parser.parse_args(argv)
-    unknown = [name for name in args.setups if name not in SETUPS]
+    unknown = [name for name in args.setups if name not in SETUPS and name != FLOOR.name]
     if unknown:
         parser.error(f"unknown setup(s): {', '.join(unknown)}; known: {', '.join(SETUPS)}")
     return args
@@ -158,11 +172,23 @@ def git_commit() -> str | None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so the servers are stopped and the
+    # database and Redis keys of the run are removed.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return measure_all(args)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def measure_all(args: argparse.Namespace) -> int:
+    """Run the chosen scenarios on the floor and every chosen setup; print the tables."""
     chosen = [name for name in SCENARIOS if name in (args.scenario or SCENARIOS)]
     counts = SMOKE if args.smoke else FULL
     params = {key: getattr(args, key) or value for key, value in counts.items()}
     limits = SMOKE_LIMITS if args.smoke else scenarios.Limits()
-    setups = [FLOOR, *(SETUPS[name] for name in dict.fromkeys(args.setups or DEFAULT_SETUPS))]
+    names = dict.fromkeys(args.setups or DEFAULT_SETUPS)  # "floor" alone: only the floor
+    setups = [FLOOR, *(SETUPS[name] for name in names if name != FLOOR.name)]
     nofile = raise_nofile_limit()
     environment = Environment()
     meta = {

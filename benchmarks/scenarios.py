@@ -110,14 +110,16 @@ async def join_pair(port_a: int, port_b: int) -> tuple[Client, Client]:
     return a, b
 
 
-async def bounce(a: Client, b: Client, round_trips: int) -> list[float]:
-    """A candidate from a to b, then one from b to a, ``round_trips`` times; each
-    round trip's duration in ms."""
+async def bounce(a: Client, b: Client, round_trips: int, until: float = math.inf) -> list[float]:
+    """A candidate from a to b, then one from b to a, ``round_trips`` times or until the
+    ``time.perf_counter()`` deadline ``until``; each round trip's duration in ms."""
     to_b, to_a = a.candidate_to(b), b.candidate_to(a)
     clock = time.perf_counter
     samples = []
     for _ in range(round_trips):
         began = clock()
+        if began >= until:
+            break
         await a.ws.send(to_b)
         await b.expect("rtc:candidate")
         await b.ws.send(to_a)
@@ -152,26 +154,29 @@ async def rtt(ports: list[int], round_trips: int, warmup: int, limits: Limits) -
 
 
 async def throughput(
-    ports: list[int], pairs: int, messages: int, warmup: int, limits: Limits
+    ports: list[int], pairs: int, messages: int, seconds: float, warmup: int, limits: Limits
 ) -> dict[str, Any]:
-    """``pairs`` pairs each bouncing one candidate back and forth; relayed messages/s.
+    """``pairs`` pairs each bouncing one candidate back and forth, ``messages`` relayed
+    per pair or for ``seconds``, whichever ends first; relayed messages/s.
 
     Each pair has its own pool; its two peers are on different workers when there are
     two, so every relayed message crosses workers.
     """
     async with asyncio.timeout(limits.connect):
         couples = await asyncio.gather(*(join_pair(ports[0], ports[-1]) for _ in range(pairs)))
-    round_trips = max(1, messages // 2)
     try:
         async with asyncio.timeout(limits.run):
             await asyncio.gather(*(bounce(a, b, warmup) for a, b in couples))
             cpu, began = time.process_time(), time.perf_counter()
-            await asyncio.gather(*(bounce(a, b, round_trips) for a, b in couples))
+            until = began + seconds
+            done = await asyncio.gather(
+                *(bounce(a, b, max(1, messages // 2), until) for a, b in couples)
+            )
             elapsed = time.perf_counter() - began
             cpu = time.process_time() - cpu
     finally:
         await close_all([ws for a, b in couples for ws in (a.ws, b.ws)])
-    relayed = pairs * round_trips * 2
+    relayed = 2 * sum(len(samples) for samples in done)
     return {
         "pairs": pairs,
         "messages": relayed,
