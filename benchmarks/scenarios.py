@@ -278,10 +278,12 @@ class Storm:
                 elif peer.joined_at is not None:
                     peer.evicted = peer.evicted or f"closed by server ({code})"
             return
-        if not peer.abandoned and peer.joined_at is not None:  # a clean close by the server
-            peer.evicted = peer.evicted or "closed by server"
+        # The server closed the socket cleanly (the iteration ended without an error).
+        how = f"closed by server ({peer.ws.close_code})"
+        if not peer.abandoned and peer.joined_at is not None:
+            peer.evicted = peer.evicted or how
         elif not peer.abandoned and peer.failed is None:
-            peer.failed = "closed by server"
+            peer.failed = how
             self.answered()
 
 
