@@ -48,7 +48,7 @@ class Limits:
     connect: float = 30.0  # opening the sockets of a scenario
     run: float = 120.0  # the measured part of rtt / throughput
     join: float = 60.0  # the last rtc:joined of the join storm
-    quiet: float = 1.0  # no frame for this long: the storm has settled
+    quiet: float = 2.0  # no frame for this long: the storm has settled
     settle: float = 60.0  # ... waited for at most this long
 
 
@@ -254,6 +254,8 @@ class Storm:
                         peer.inconsistent = True
                     peer.view.discard(data["id"])
                 elif kind == "rtc:joined":
+                    if peer.failed is not None:  # too late: counted as failed, being closed
+                        continue
                     if peer.joined_at is not None:
                         peer.inconsistent = True
                         continue
@@ -329,7 +331,11 @@ async def join_storm(
         await asyncio.sleep(limits.quiet - idle)
     settled = time.monotonic() - storm.last_frame >= limits.quiet
 
-    live = [peer for peer in connected if peer.joined_at is not None and peer.evicted is None]
+    live = [
+        peer
+        for peer in connected
+        if peer.joined_at is not None and peer.evicted is None and peer.failed is None
+    ]
     members: dict[str, set[str]] = {}
     for peer in live:
         members.setdefault(peer.pool, set()).add(peer.id)
