@@ -272,6 +272,7 @@ class Storm:
                     elif reason == "peer_unavailable":
                         peer.evicted = peer.evicted or "rtc:error peer_unavailable"
         except ConnectionClosed as closed:
+            self.last_frame = time.monotonic()  # a close is news too: the storm goes on
             if not peer.abandoned:
                 code = closed.rcvd.code if closed.rcvd else None
                 if peer.joined_at is None and peer.failed is None:
@@ -281,6 +282,7 @@ class Storm:
                     peer.evicted = peer.evicted or f"closed by server ({code})"
             return
         # The server closed the socket cleanly (the iteration ended without an error).
+        self.last_frame = time.monotonic()
         how = f"closed by server ({peer.ws.close_code})"
         if not peer.abandoned and peer.joined_at is not None:
             peer.evicted = peer.evicted or how
@@ -339,9 +341,15 @@ async def join_storm(
     members: dict[str, set[str]] = {}
     for peer in live:
         members.setdefault(peer.pool, set()).add(peer.id)
-    wrong = sum(
-        1 for peer in live if peer.inconsistent or peer.view != members[peer.pool] - {peer.id}
-    )
+    wrong, why = 0, Counter()
+    for peer in live:
+        expected = members[peer.pool] - {peer.id}
+        if peer.inconsistent or peer.view != expected:
+            wrong += 1
+            # What kind of wrong says where to look: a missed rtc:peer, a missed rtc:close.
+            why["wrong view: a live peer missing"] += bool(expected - peer.view)
+            why["wrong view: a gone peer kept"] += bool(peer.view - expected)
+            why["wrong view: close of an unknown id or joined twice"] += peer.inconsistent
     ids = Counter(peer.id for peer in connected if peer.id)
 
     for peer in connected:
@@ -356,6 +364,7 @@ async def join_storm(
     span = max(peer.joined_at for peer in joined) - min(p.sent for p in connected) if joined else 0
     problems = Counter(peer.failed or "" for peer in storm.peers if peer.failed)
     problems.update(peer.evicted or "" for peer in storm.peers if peer.evicted)
+    problems.update(+why)  # + drops the zero counts
     return {
         "peers": peers,
         "pool_size": pool_size,
@@ -368,6 +377,6 @@ async def join_storm(
         "failed_handshakes": sum(1 for peer in storm.peers if peer.failed),
         "duplicates": sum(peer.duplicates for peer in connected) + sum(n - 1 for n in ids.values()),
         "settled": settled,
-        "problems": dict(problems.most_common(5)),
+        "problems": dict(problems.most_common(8)),
         "client_cpu": cpu / span if span else 0.0,
     }
