@@ -1,283 +1,247 @@
-"""Signalling benchmarks on loopback: real servers of the example project, real WebSocket
-clients. See benchmarks/README.md.
+"""Signalling benchmarks on loopback: real servers, real WebSocket clients, and the floor
+(a minimal ssp relay on ``websockets``, benchmarks/floor.py) measured in the same run, so
+that every figure is printed next to its ratio to the floor. See benchmarks/README.md.
 
-    python benchmarks/run.py                      # every setup
-    python benchmarks/run.py daphne-redis-core    # some of them
+    python benchmarks/run.py                        # default setups, every scenario
+    python benchmarks/run.py stock ours -s rtt      # some setups, one scenario
+    python benchmarks/run.py --smoke                # seconds: what CI runs
 
-Prints, per setup: relay round trip p50/p99 between two peers (on different workers when
-the setup has two), relayed messages per second across 20 pairs, and join latency p50 into
-a pool that already holds N peers.
+Exits non-zero when a scenario crashes or the join storm counts a wrong view, a duplicate
+or a failed handshake on a setup of this project; never on a timing figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import datetime
 import json
 import os
-import shutil
-import socket
-import statistics
+import signal
 import subprocess
 import sys
-import tempfile
 import time
-import uuid
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from typing import Any
 
-import websockets
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
-WINDOW = 20
-CORE = "channels_redis.core.RedisChannelLayer"
-PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
+from benchmarks import report, scenarios
+from benchmarks.setups import (
+    DEFAULT_SETUPS,
+    FLOOR,
+    ROOT,
+    SETUPS,
+    Environment,
+    Servers,
+    Setup,
+    raise_nofile_limit,
+)
 
+SCENARIOS = ("rtt", "throughput", "join")
 
-@dataclass(frozen=True)
-class Setup:
-    server: str  # daphne | uvicorn
-    layer: str | None  # None: in-memory (one process)
-
-    @property
-    def workers(self) -> int:
-        return 1 if self.layer is None else 2
-
-
-SETUPS = {
-    "daphne-memory": Setup("daphne", None),
-    "daphne-redis-core": Setup("daphne", CORE),
-    "daphne-redis-pubsub": Setup("daphne", PUBSUB),
-    "uvicorn-memory": Setup("uvicorn", None),
-    "uvicorn-redis-core": Setup("uvicorn", CORE),
-    "uvicorn-redis-pubsub": Setup("uvicorn", PUBSUB),
+# Counts of a full run and of --smoke; an option given on the command line wins.
+FULL = {
+    "round_trips": 500,
+    "pairs": 20,
+    "messages": 1000,
+    "seconds": 10.0,
+    "peers": 1000,
+    "pool_size": 10,
 }
+SMOKE = {**FULL, "round_trips": 20, "pairs": 2, "messages": 20, "peers": 40}
+SMOKE_LIMITS = scenarios.Limits(connect=15, run=30, join=20, quiet=0.5, settle=15)
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_env(workdir: Path) -> dict[str, str]:
-    """A fresh, migrated database: PostgreSQL when DATABASE_URL is set, else SQLite."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT), DJANGO_SETTINGS_MODULE="benchmarks.bench_settings")
-    url = os.environ.get("DATABASE_URL")
-    if url:
-        import psycopg
-
-        parts = urlsplit(url)
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute("DROP DATABASE IF EXISTS rtcpool_bench WITH (FORCE)")
-            conn.execute("CREATE DATABASE rtcpool_bench")
-        env["DATABASE_URL"] = urlunsplit(parts._replace(path="/rtcpool_bench"))
-    else:
-        env["SQLITE_PATH"] = str(workdir / "bench.sqlite3")
-    subprocess.run(
-        [sys.executable, "manage.py", "migrate", "-v", "0"], cwd=ROOT, env=env, check=True
-    )
-    return env
-
-
-def start(setup: Setup, env: dict[str, str], logdir: Path) -> list[tuple[subprocess.Popen, int]]:
-    env = dict(env)
-    env.pop("REDIS_URL", None)
-    if setup.layer:
-        env.update(
-            REDIS_URL=REDIS_URL,
-            RTCPOOL_CHANNEL_LAYER=setup.layer,
-            RTCPOOL_CHANNEL_PREFIX=f"bench{uuid.uuid4().hex[:8]}",
-        )
-    servers = []
-    for _ in range(setup.workers):
-        port = free_port()
-        if setup.server == "daphne":
-            cmd = ["-m", "daphne", "-v", "0", "-b", "127.0.0.1", "-p", str(port)]
-        else:
-            cmd = ["-m", "uvicorn", "--log-level", "warning", "--host", "127.0.0.1"]
-            cmd += ["--port", str(port), "--ws", "websockets"]
-        log = open(logdir / f"{setup.server}-{port}.log", "wb")  # noqa: SIM115
-        process = subprocess.Popen(
-            [sys.executable, *cmd, "example_project.asgi:application"],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=log,
-        )
-        servers.append((process, port))
-    for process, port in servers:
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"{setup.server} on {port} did not start")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                time.sleep(0.05)
-    return servers
-
-
-class Peer:
-    def __init__(self, ws) -> None:
-        self.ws = ws
-        self.id = ""
-        self.known = 0
-
-    @classmethod
-    async def join(cls, port: int, pool: str) -> Peer:
-        ws = await websockets.connect(
-            f"ws://127.0.0.1:{port}/ws/rtcpool/", origin="http://127.0.0.1", max_size=None
-        )
-        peer = cls(ws)
-        await peer.send("rtc:join", {"pool": pool})
-        joined = await peer.expect("rtc:joined")
-        peer.id, peer.known = joined["client_id"], len(joined["peers"])
-        return peer
-
-    async def send(self, kind: str, data: dict) -> None:
-        await self.ws.send(json.dumps({"type": kind, "data": data}))
-
-    async def expect(self, kind: str) -> dict:
-        while True:
-            frame = json.loads(await asyncio.wait_for(self.ws.recv(), 30))
-            if frame["type"] == kind:
-                return frame["data"]
-            if frame["type"] == "rtc:error":
-                raise RuntimeError(frame)
-
-
-async def relay_rtt(ports: list[int], rounds: int) -> tuple[float, float]:
-    pool = f"rtt-{uuid.uuid4().hex}"
-    a = await Peer.join(ports[0], pool)
-    b = await Peer.join(ports[-1], pool)
-    await a.expect("rtc:peer")
-    samples = []
-    for n in range(rounds + 50):
-        began = time.perf_counter()
-        await a.send("rtc:candidate", {"for": b.id, "candidate": {"candidate": str(n)}})
-        await b.expect("rtc:candidate")
-        await b.send("rtc:candidate", {"for": a.id, "candidate": {"candidate": str(n)}})
-        await a.expect("rtc:candidate")
-        if n >= 50:  # warm-up excluded
-            samples.append((time.perf_counter() - began) * 1000)
-    await a.ws.close()
-    await b.ws.close()
-    samples.sort()
-    return statistics.median(samples), samples[int(len(samples) * 0.99) - 1]
-
-
-async def throughput(ports: list[int], pairs: int, per_pair: int) -> float:
-    pool = f"flood-{uuid.uuid4().hex}"
-    senders, receivers = [], []
-    for n in range(pairs):
-        senders.append(await Peer.join(ports[n % len(ports)], pool))
-        receivers.append(await Peer.join(ports[(n + 1) % len(ports)], pool))
-    everyone = senders + receivers
-    for peer in everyone:  # wait until everyone knows everyone
-        while peer.known < len(everyone) - 1:
-            await peer.expect("rtc:peer")
-            peer.known += 1
-    payload = {"candidate": "candidate:1 1 udp 2122260223 192.0.2.1 54321 typ host"}
-
-    async def flood(sender: Peer, receiver: Peer) -> None:
-        # At most WINDOW messages in flight per pair: an open-loop flood would only measure
-        # how soon RedisChannelLayer's per-worker capacity refuses relays (peer_unavailable).
-        received = 0
-        progress = asyncio.Event()
-
-        async def drain() -> None:
-            nonlocal received
-            for _ in range(per_pair):
-                await receiver.expect("rtc:candidate")
-                received += 1
-                progress.set()
-
-        draining = asyncio.create_task(drain())
-        for sent in range(per_pair):
-            while sent - received >= WINDOW:
-                progress.clear()
-                await progress.wait()
-            await sender.send("rtc:candidate", {"for": receiver.id, "candidate": payload})
-        await draining
-
-    began = time.perf_counter()
-    await asyncio.gather(*(flood(s, r) for s, r in zip(senders, receivers, strict=True)))
-    elapsed = time.perf_counter() - began
-    for peer in everyone:
-        await peer.ws.close()
-    return pairs * per_pair / elapsed
-
-
-async def join_latency(ports: list[int], existing: int, joins: int) -> float:
-    pool = f"join-{uuid.uuid4().hex}"
-    members = [await Peer.join(ports[n % len(ports)], pool) for n in range(existing)]
-    samples = []
-    for n in range(joins):
-        began = time.perf_counter()
-        newcomer = await Peer.join(ports[n % len(ports)], pool)
-        samples.append((time.perf_counter() - began) * 1000)
-        await newcomer.ws.close()
-    for member in members:
-        await member.ws.close()
-    return statistics.median(samples)
-
-
-async def measure(ports: list[int], args: argparse.Namespace) -> dict[str, float]:
-    p50, p99 = await relay_rtt(ports, args.rounds)
-    rate = await throughput(ports, args.pairs, args.per_pair)
-    join = await join_latency(ports, args.pool_size, args.joins)
-    return {"p50": p50, "p99": p99, "rate": rate, "join": join}
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("setups", nargs="*", metavar="setup", help=", ".join(SETUPS))
-    parser.add_argument("--rounds", type=int, default=500, help="relay round trips")
-    parser.add_argument("--pairs", type=int, default=20)
-    parser.add_argument("--per-pair", type=int, default=250, help="messages per pair")
-    parser.add_argument("--pool-size", type=int, default=50, help="peers before each join")
-    parser.add_argument("--joins", type=int, default=20)
-    args = parser.parse_args()
-    unknown = set(args.setups) - set(SETUPS)
-    if unknown:
-        parser.error(f"unknown setup(s): {', '.join(sorted(unknown))}")
-    args.setups = args.setups or list(SETUPS)
-
-    workdir = Path(tempfile.mkdtemp(prefix="rtcpool-bench-"))
-    env = database_env(workdir)
-    print(f"{os.cpu_count()} CPUs; database: {'PostgreSQL' if 'DATABASE_URL' in env else 'SQLite'}")
-    print(
-        f"{'setup':<22} {'workers':>7} {'RTT p50 ms':>11} {'RTT p99 ms':>11} "
-        f"{f'{args.pairs}-pair msg/s':>14} {f'join p50 ms (N={args.pool_size})':>20}"
-    )
+def run_async(coro: Awaitable[Any]) -> Any:
+    """Run a coroutine on uvloop when it is installed (a cheaper client), else asyncio."""
     try:
-        for name in args.setups:
-            setup = SETUPS[name]
-            servers = start(setup, env, workdir)
-            try:
-                result = asyncio.run(measure([port for _, port in servers], args))
-                print(
-                    f"{name:<22} {setup.workers:>7} {result['p50']:>11.2f} {result['p99']:>11.2f} "
-                    f"{result['rate']:>14.0f} {result['join']:>20.1f}",
-                    flush=True,
-                )
-            except Exception as exc:  # report and go on with the next setup
-                print(f"{name:<22} failed: {exc!r}", flush=True)
-            finally:
-                for process, _ in servers:
-                    process.terminate()
-                for process, _ in servers:
-                    try:
-                        process.wait(15)
-                    except subprocess.TimeoutExpired:
-                        process.kill()
+        import uvloop
+    except ImportError:
+        return asyncio.run(coro)  # type: ignore[arg-type]
+    return uvloop.run(coro)  # type: ignore[arg-type]
+
+
+async def warm_up(ports: list[int]) -> None:
+    """One join per worker, so that no scenario pays for a first database connection."""
+    async with asyncio.timeout(60):
+        for port in ports:
+            client = await scenarios.Client.join(port, f"warm-up-{port}")
+            await client.ws.close()
+
+
+def scenario_call(name: str, params: dict[str, Any], limits: scenarios.Limits, smoke: bool):
+    """The coroutine factory of scenario ``name`` for a list of ports."""
+    calls: dict[str, Callable[[list[int]], Awaitable[dict[str, Any]]]] = {
+        "rtt": lambda ports: scenarios.rtt(
+            ports, params["round_trips"], 5 if smoke else 50, limits
+        ),
+        "throughput": lambda ports: scenarios.throughput(
+            ports,
+            params["pairs"],
+            params["messages"],
+            params["seconds"],
+            2 if smoke else 10,
+            limits,
+        ),
+        "join": lambda ports: scenarios.join_storm(
+            ports, params["peers"], params["pool_size"], limits
+        ),
+    }
+    return calls[name]
+
+
+def measure(
+    setup: Setup,
+    environment: Environment,
+    chosen: list[str],
+    params: dict[str, Any],
+    limits: scenarios.Limits,
+    smoke: bool,
+) -> dict[str, dict[str, Any]]:
+    """Every chosen scenario on one setup; a crash is recorded, never raised."""
+    base = {"workers": setup.workers}
+    reason = environment.unavailable(setup)
+    if reason:
+        return {name: {**base, "status": "unavailable", "error": reason} for name in chosen}
+    rows: dict[str, dict[str, Any]] = {}
+    try:
+        with Servers(setup, environment) as servers:
+            if setup.django:
+                run_async(warm_up(servers.ports))
+            for name in chosen:
+                progress(f"{setup.name}: {name}")
+                try:
+                    figures = run_async(scenario_call(name, params, limits, smoke)(servers.ports))
+                    rows[name] = {**base, "status": "ok", **figures}
+                except Exception as exc:
+                    error = f"{type(exc).__name__}: {exc}".rstrip(": ")
+                    crashed = servers.crashed()
+                    rows[name] = {**base, "status": "failed", "error": crashed or error}
+    except Exception as exc:  # the servers did not start
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        for name in chosen:
+            rows.setdefault(name, {**base, "status": "failed", "error": error})
+    return rows
+
+
+def progress(text: str) -> None:
+    print(f"[{time.strftime('%H:%M:%S')}] {text}", file=sys.stderr, flush=True)
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        epilog=f"setups: {', '.join(SETUPS)} (default: {' '.join(DEFAULT_SETUPS)}). "
+        "The floor always runs (name only 'floor' to run it alone). Without --smoke: "
+        + ", ".join(f"{key} {value}" for key, value in FULL.items())
+        + "; with --smoke: "
+        + ", ".join(f"{key} {value}" for key, value in SMOKE.items())
+        + ".",
+    )
+    parser.add_argument("setups", nargs="*", metavar="setup", help="setups to measure")
+    parser.add_argument(
+        "-s",
+        "--scenario",
+        action="append",
+        choices=SCENARIOS,
+        help="a scenario to run (repeatable; default: all)",
+    )
+    parser.add_argument("--smoke", action="store_true", help="tiny counts: seconds in total")
+    parser.add_argument("--json", metavar="FILE", type=Path, help="also write all results here")
+    parser.add_argument("--round-trips", type=int, help="rtt: measured round trips")
+    parser.add_argument("--pairs", type=int, help="throughput: pairs")
+    parser.add_argument("--messages", type=int, help="throughput: relayed messages per pair")
+    parser.add_argument("--seconds", type=float, help="throughput: at most this long")
+    parser.add_argument("--peers", type=int, help="join: peers that join at once")
+    parser.add_argument("--pool-size", type=int, help="join: peers per pool")
+    args = parser.parse_args(argv)
+    unknown = [name for name in args.setups if name not in SETUPS and name != FLOOR.name]
+    if unknown:
+        parser.error(f"unknown setup(s): {', '.join(unknown)}; known: {', '.join(SETUPS)}")
+    return args
+
+
+def git_commit() -> str | None:
+    result = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return result.stdout.strip() or None
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    # SIGTERM (CI cancelling a job) unwinds like Ctrl-C, so the servers are stopped and the
+    # database and Redis keys of the run are removed.
+    previous = signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        return measure_all(args)
     finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+        signal.signal(signal.SIGTERM, previous)
+
+
+def measure_all(args: argparse.Namespace) -> int:
+    """Run the chosen scenarios on the floor and every chosen setup; print the tables."""
+    chosen = [name for name in SCENARIOS if name in (args.scenario or SCENARIOS)]
+    counts = SMOKE if args.smoke else FULL
+    params = {key: getattr(args, key) or value for key, value in counts.items()}
+    limits = SMOKE_LIMITS if args.smoke else scenarios.Limits()
+    names = dict.fromkeys(args.setups or DEFAULT_SETUPS)  # "floor" alone: only the floor
+    setups = [FLOOR, *(SETUPS[name] for name in names if name != FLOOR.name)]
+    nofile = raise_nofile_limit()
+    environment = Environment()
+    meta = {
+        "date": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "commit": git_commit(),
+        "cpus": os.cpu_count(),
+        "load_average_before": os.getloadavg(),
+        "database": environment.database,
+        "client": f"{'uvloop' if has('uvloop') else 'asyncio'}, "
+        f"{'ujson' if has('ujson') else 'json'}",
+        "open_files": nofile,
+        "smoke": args.smoke,
+        **params,
+    }
+    progress(
+        f"{meta['cpus']} CPUs, load {meta['load_average_before'][0]:.2f}; "
+        f"database {meta['database']}; client {meta['client']}"
+    )
+    results: report.Results = {name: {} for name in chosen}
+    try:
+        for setup in setups:
+            rows = measure(setup, environment, chosen, params, limits, args.smoke)
+            for name in chosen:
+                results[name][setup.name] = rows[name]
+    finally:
+        environment.close()
+    meta["load_average_after"] = os.getloadavg()
+
+    print(
+        f"\n{meta['date']}, commit {meta['commit']}, {meta['cpus']} CPUs, load average "
+        f"{meta['load_average_before'][0]:.2f} -> {meta['load_average_after'][0]:.2f}, "
+        f"database {meta['database']}, client {meta['client']}"
+    )
+    for name in chosen:
+        print()
+        print(report.table(name, results[name], params))
+    references = {setup.name for setup in setups if setup.reference}
+    problems = report.failures(results, references)
+    if args.json:
+        args.json.write_text(
+            json.dumps({"meta": meta, "results": results, "failures": problems}, indent=2) + "\n"
+        )
+    if problems:
+        print("\nFAILED:\n  " + "\n  ".join(problems))
+        return 1
+    return 0
+
+
+def has(module: str) -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec(module) is not None
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

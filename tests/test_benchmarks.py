@@ -1,0 +1,167 @@
+"""The benchmark harness (benchmarks/): the floor relay, the join storm's correctness
+counts against servers that get discovery wrong, what fails a run, and the command line
+on the floor alone. Tiny counts, servers in this process; no timing is asserted."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import uuid
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import pytest
+from websockets.asyncio.server import ServerConnection, serve
+from websockets.exceptions import ConnectionClosed
+
+from benchmarks import report, run, scenarios
+from benchmarks.floor import Relay
+
+LIMITS = scenarios.Limits(connect=10, run=10, join=2, quiet=0.3, settle=5)
+Handler = Callable[[ServerConnection], Awaitable[None]]
+
+
+@contextlib.asynccontextmanager
+async def listening(handler: Handler) -> AsyncIterator[list[int]]:
+    async with serve(handler, "127.0.0.1", 0, compression=None) as server:
+        yield [server.sockets[0].getsockname()[1]]
+
+
+def frame(kind: str, data: dict) -> str:
+    return json.dumps({"type": kind, "data": data})
+
+
+def faulty_relay(*, announce: int = 1, answer: bool = True, evict: bool = False) -> Handler:
+    """A join-only server that tells existing peers of a newcomer ``announce`` times,
+    answers ``rtc:joined`` only when ``answer``, and closes (4001) after it if ``evict``."""
+    pools: dict[str, dict[str, ServerConnection]] = {}
+
+    async def handle(ws: ServerConnection) -> None:
+        async for raw in ws:
+            pool = json.loads(raw)["data"]["pool"]
+            members = pools.setdefault(pool, {})
+            peer_id, others = uuid.uuid4().hex, list(members.values())
+            members[peer_id] = ws
+            for other in others:
+                for _ in range(announce):
+                    with contextlib.suppress(ConnectionClosed):  # an evicted peer
+                        await other.send(frame("rtc:peer", {"id": peer_id}))
+            if answer:
+                peers = [member for member in members if member != peer_id]
+                joined = {"client_id": peer_id, "peers": peers, "descriptions": {}, "pool": pool}
+                await ws.send(frame("rtc:joined", joined))
+            if evict:
+                await ws.close(4001)
+
+    return handle
+
+
+async def test_the_floor_relays_and_every_peer_sees_its_pool() -> None:
+    async with listening(Relay().handle) as ports:
+        rtt = await scenarios.rtt(ports, 5, 1, LIMITS)
+        flood = await scenarios.throughput(ports, 2, 10, 60, 1, LIMITS)
+        storm = await scenarios.join_storm(ports, 30, 10, LIMITS)
+    assert rtt["round_trips"] == 5 and 0 < rtt["p50_ms"] <= rtt["p99_ms"]
+    assert flood["messages"] == 20 and flood["msgs_per_s"] > 0
+    assert storm["joined"] == 30 and storm["settled"]
+    counts = ("wrong_views", "duplicates", "failed_handshakes", "evictions")
+    assert {key: storm[key] for key in counts} == dict.fromkeys(counts, 0)
+
+
+async def test_the_floor_announces_a_departure_and_relays_sdp() -> None:
+    async with listening(Relay().handle) as ports:
+        pool = uuid.uuid4().hex
+        a = await scenarios.Client.join(ports[0], pool)
+        b = await scenarios.Client.join(ports[0], pool)
+        assert (await a.expect("rtc:peer"))["id"] == b.id
+        await b.ws.send(frame("rtc:sdp", {"to": a.id, "description": {"type": "offer"}}))
+        assert await a.expect("rtc:sdp") == {"peer": b.id, "description": {"type": "offer"}}
+        await b.ws.send(frame("rtc:candidate", {"for": "nobody", "candidate": None}))
+        with pytest.raises(scenarios.ScenarioError, match="unknown_peer"):
+            await b.expect("rtc:candidate")
+        await b.ws.close()
+        assert await a.expect("rtc:close") == {"id": b.id, "uid": b.id}
+        await a.ws.close()
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        (faulty_relay(announce=0), "wrong_views"),
+        (faulty_relay(announce=2), "duplicates"),
+        (faulty_relay(answer=False), "failed_handshakes"),
+        (faulty_relay(evict=True), "evictions"),
+    ],
+    ids=["no rtc:peer", "rtc:peer twice", "no rtc:joined", "closed 4001"],
+)
+async def test_the_join_storm_counts_what_a_server_gets_wrong(
+    server: Handler, expected: str
+) -> None:
+    async with listening(server) as ports:
+        storm = await scenarios.join_storm(ports, 20, 5, LIMITS)
+    assert storm[expected] > 0, storm
+    if expected == "wrong_views":
+        assert set(storm["problems"]) == {"wrong view: a live peer missing"}
+    if expected == "failed_handshakes":
+        assert storm["problems"] == {"rtc:joined timeout": 20}
+    if expected == "evictions":
+        assert storm["problems"] == {"closed by server (4001)": 20}
+
+
+def test_a_run_fails_on_crashes_and_wrong_counts_never_on_timing() -> None:
+    storm = {"wrong_views": 0, "duplicates": 0, "failed_handshakes": 0, "evictions": 3}
+    slow = {"status": "ok", "workers": 2, **storm, "joins_per_s": 0.01, "p99_ms": 1e9}
+    results: report.Results = {
+        "join": {
+            "floor": {"status": "ok", "workers": 1, **storm, "evictions": 0},
+            "stock": slow,
+            "ours": {"status": "unavailable", "workers": 2, "error": "cannot import"},
+            "pyrtc": {**slow, "wrong_views": 5},
+        },
+        "rtt": {"pyrtc": {"status": "failed", "workers": 1, "error": "boom"}},
+    }
+    assert report.failures(results, references={"pyrtc"}) == []
+    results["join"]["stock"] = {**slow, "duplicates": 1, "failed_handshakes": 2}
+    results["rtt"]["memory"] = {"status": "failed", "workers": 1, "error": "TimeoutError"}
+    assert report.failures(results, references={"pyrtc"}) == [
+        "join on stock: duplicates = 1",
+        "join on stock: failed_handshakes = 2",
+        "rtt on memory crashed: TimeoutError",
+    ]
+
+
+def test_every_figure_is_printed_with_its_ratio_to_the_floor() -> None:
+    rows = {
+        "floor": {"status": "ok", "workers": 1, "msgs_per_s": 1000.0, "client_cpu": 0.5},
+        "stock": {"status": "ok", "workers": 2, "msgs_per_s": 250.0, "client_cpu": 0.1},
+        "ours": {"status": "unavailable", "workers": 2, "error": "cannot import it"},
+    }
+    text = report.table("throughput", rows, {"pairs": 20, "messages": 1000, "seconds": 10.0})
+    lines = text.splitlines()
+    assert lines[0] == (
+        "throughput: 20 pairs ping-pong, 1000 relayed messages per pair or 10 s, "
+        "whichever ends first"
+    )
+    assert lines[2].split() == ["floor", "1", "1,000", "1.00x", "50%"]
+    assert lines[3].split() == ["stock", "2", "250", "0.25x", "10%"]
+    assert lines[4].split() == ["ours", "2", "unavailable:", "cannot", "import", "it"]
+
+
+def test_the_command_line_runs_the_floor_alone(tmp_path, capsys) -> None:
+    assert run.main(["--smoke", "floor", "--json", str(tmp_path / "out.json")]) == 0
+    written = json.loads((tmp_path / "out.json").read_text())
+    assert set(written["results"]) == {"rtt", "throughput", "join"}
+    for rows in written["results"].values():
+        assert list(rows) == ["floor"] and rows["floor"]["status"] == "ok"
+    assert written["results"]["join"]["floor"]["joined"] == run.SMOKE["peers"]
+    assert "x floor" in capsys.readouterr().out
+
+
+async def test_a_server_that_refuses_the_connection_is_a_failed_handshake() -> None:
+    async def refuse(connection, request):
+        return connection.respond(403, "no\n")
+
+    async with serve(lambda ws: ws.wait_closed(), "127.0.0.1", 0, process_request=refuse) as srv:
+        port = srv.sockets[0].getsockname()[1]
+        storm = await scenarios.join_storm([port], 4, 2, LIMITS)
+    assert storm["failed_handshakes"] == 4 and storm["joined"] == 0
+    assert storm["problems"] == {"connect: InvalidStatus": 4}
