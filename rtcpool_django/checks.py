@@ -11,9 +11,12 @@ from django.utils.module_loading import import_string
 from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
 
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+STOCK_REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
+OUR_REDIS_LAYER = "rtcpool_django.layers.RedisChannelLayer"
 REDIS_LAYERS = (
-    "channels_redis.core.RedisChannelLayer",
+    STOCK_REDIS_LAYER,
     "channels_redis.pubsub.RedisPubSubChannelLayer",
+    OUR_REDIS_LAYER,
 )
 
 _POSITIVE_NUMBERS = (
@@ -141,7 +144,8 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
                     id="rtcpool.W002",
                 )
             )
-    if backend == REDIS_LAYERS[0] and "capacity" not in layer.get("CONFIG", {}):
+    # rtcpool_django.layers sizes its default capacity for a process (5000): no warning.
+    if backend == STOCK_REDIS_LAYER and "capacity" not in layer.get("CONFIG", {}):
         messages.append(
             Warning(
                 "RedisChannelLayer queues the messages of all consumers of one worker process "

@@ -18,7 +18,7 @@ from rtcpool_django import checks
 from rtcpool_django.models import Pool
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE, PUBSUB = checks.REDIS_LAYERS
+CORE, PUBSUB, OURS = checks.REDIS_LAYERS
 GOOD_HOST = {"address": "redis://127.0.0.1:6379/0", "socket_timeout": None, "max_connections": 1000}
 
 
@@ -27,7 +27,7 @@ def ids(**layer) -> set[str]:
         return {message.id for message in checks.check_channel_layer()}
 
 
-@pytest.mark.parametrize("backend", [CORE, PUBSUB])
+@pytest.mark.parametrize("backend", [CORE, PUBSUB, OURS])
 def test_redis_py_8_without_max_connections_warns(backend):
     host = {"address": "redis://127.0.0.1:6379/0", "socket_timeout": None}
     with mock.patch.object(checks, "_redis_major", return_value=8):
@@ -39,6 +39,8 @@ def test_redis_channel_layer_with_default_capacity_warns():
     assert ids(BACKEND=CORE, CONFIG={"hosts": [GOOD_HOST]}) == {"rtcpool.W003"}
     # The pub/sub layer has no capacity to set.
     assert ids(BACKEND=PUBSUB, CONFIG={"hosts": [GOOD_HOST]}) == set()
+    # rtcpool_django.layers defaults to a capacity sized for a process.
+    assert ids(BACKEND=OURS, CONFIG={"hosts": [GOOD_HOST]}) == set()
 
 
 def test_the_installed_redis_py_is_detected():
@@ -47,7 +49,7 @@ def test_the_installed_redis_py_is_detected():
     assert checks._redis_major() == int(redis.__version__.split(".")[0])
 
 
-@pytest.mark.parametrize("layer", ["", CORE, PUBSUB])
+@pytest.mark.parametrize("layer", ["", CORE, PUBSUB, OURS])
 def test_example_project_settings_pass_the_checks(layer):
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="example_project.settings", DJANGO_DEBUG="0")
     env.pop("DATABASE_URL", None)

@@ -71,11 +71,12 @@ def test_in_memory_layer_in_development_is_fine():
 
 REDIS = "channels_redis.core.RedisChannelLayer"
 PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
+OURS = "rtcpool_django.layers.RedisChannelLayer"
 # Set so that only E004 is in question here (W002, W003: test_channel_layer_checks.py).
 POOL = {"max_connections": 1000}
 
 
-@pytest.mark.parametrize("backend", [REDIS, PUBSUB])
+@pytest.mark.parametrize("backend", [REDIS, PUBSUB, OURS])
 @pytest.mark.parametrize(
     ("hosts", "expected"),
     [

@@ -73,7 +73,7 @@ async def until(condition, timeout: float = 20.0) -> None:
             await asyncio.sleep(0.05)
 
 
-@pytest.mark.parametrize("layer", ["core", "pubsub"])
+@pytest.mark.parametrize("layer", ["core", "pubsub", "ours"])
 async def test_simultaneous_joins_and_leaves_on_three_workers(cluster, layer):
     workers = cluster(3, layer)
     urls = [worker.url for worker in workers]
