@@ -68,6 +68,11 @@ class _ShardReader:
         self.key = layer.prefix + owner.real_channel
         self.backup_key = layer._backup_channel_name(self.key)
         self.batch_key = self.backup_key + "$batch"
+        # BZPOPMIN also watches this key, so that stop() can end a blocking read without
+        # cancelling it (a cancelled BZPOPMIN may lose the message Redis just popped).
+        self.wake_key = self.key + "$wake"
+        self.blocking = False
+        self.stopping = False
         # Id of the last batch whose messages reached the local buffers; lives as long as
         # the layer, across reader tasks and event loops.
         self.handed = ""
@@ -85,6 +90,7 @@ class _ShardReader:
                     "Two event loops are trying to receive() on one channel layer at once!"
                 )
             # Its loop is closed or stopped for good: that reader will never run again.
+        self.stopping = False
         self.task = loop.create_task(self._run(), name=f"rtcpool layer reader {self.key}")
 
     async def stop(self) -> None:
@@ -92,12 +98,26 @@ class _ShardReader:
         if task is None or task.done():
             return
         loop = task.get_loop()
-        if loop is asyncio.get_running_loop():
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-        elif not loop.is_closed():
-            loop.call_soon_threadsafe(task.cancel)
+        if loop is not asyncio.get_running_loop():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(task.cancel)
+            return
+        self.stopping = True
+        if self.blocking and await self._wake():
+            await asyncio.wait([task], timeout=1.0)
+        # Cancelling a batch call loses nothing: the next call puts an unseen batch back.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _wake(self) -> bool:
+        """End the reader's BZPOPMIN; False if Redis cannot be reached."""
+        try:
+            async with self.layer.connection(self.index).pipeline(transaction=True) as pipe:
+                await pipe.zadd(self.wake_key, {"wake": 0}).expire(self.wake_key, 10).execute()
+        except REDIS_DOWN:
+            return False
+        return True
 
     async def _run(self) -> None:
         delay = 0.0
@@ -106,11 +126,19 @@ class _ShardReader:
             try:
                 connection = self.layer.connection(self.index)
                 if not await self._pop_batch(connection):
-                    if self.owner.receivers <= 0:
+                    if self.owner.receivers <= 0 or self.stopping:
                         return
-                    popped = await connection.bzpopmin(self.key, timeout=self.layer.brpop_timeout)
-                    if popped is not None:
+                    self.blocking = True
+                    try:
+                        popped = await connection.bzpopmin(
+                            [self.key, self.wake_key], timeout=self.layer.brpop_timeout
+                        )
+                    finally:
+                        self.blocking = False
+                    if popped is not None and popped[0].decode() == self.key:
                         self.layer._hand_over([popped[1]], self.key)
+                if self.stopping:
+                    return
             except REDIS_DOWN as exc:
                 if down_since is None:
                     down_since = time.monotonic()
@@ -134,7 +162,7 @@ class _ShardReader:
                     self.layer._reconnected()
                 delay = 0.0
                 continue
-            if self.owner.receivers <= 0:
+            if self.owner.receivers <= 0 or self.stopping:
                 return
             delay = min(max(delay * 2, self.layer.reconnect_delay), self.layer.reconnect_delay_max)
             await asyncio.sleep(delay)

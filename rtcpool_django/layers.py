@@ -21,10 +21,12 @@ What differs, and why:
   (the reader was cancelled or the connection broke mid-call) is put back into the queue by
   the next call, which knows the id of the last batch really handed over.
 * Guarantees that differ from stock: a message popped by BZPOPMIN (queue was empty) is not
-  backed up; it is lost only if the connection breaks or ``close_pools`` cancels the reader
-  after Redis sent the reply and before it was read (stock has the same window, plus one
-  between BZPOPMIN and its backup ZADD). Plain (non-``!``) channels are received exactly as
-  stock does.
+  backed up; it is lost only if the connection breaks after Redis sent the reply and before
+  it was read, or if the event loop itself cancels the reader at that instant (loop
+  shutdown). ``close_pools``/``flush`` end a blocking read by waking it, not by cancelling
+  it. Stock has the same window, plus one between its BZPOPMIN and its backup ZADD. Plain
+  (non-``!``) channels are received exactly as stock does. A ``receive()`` still pending
+  when ``close_pools`` runs waits until the next ``receive()`` starts the reader again.
 * The reader survives Redis outages: receivers keep waiting, the reader retries with capped
   exponential backoff, logs one warning when the outage starts and one info when it ends,
   sets ``connected`` and calls the ``on_reconnect`` callbacks, so the app can restore group

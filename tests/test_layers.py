@@ -322,6 +322,25 @@ async def test_a_full_local_buffer_warns_once_per_episode(make, caplog):
     assert len([r for r in caplog.records if r.levelno == logging.WARNING]) == 2
 
 
+async def test_close_pools_ends_a_blocking_read_without_cancelling_it(make):
+    # A cancelled BZPOPMIN may lose the message Redis just popped for it.
+    sender, ours = make(), make()
+    channel = await ours.new_channel()
+    waiting = asyncio.ensure_future(ours.receive(channel))
+    for _ in range(500):
+        readers = ours._readers.get(ours.non_local_name(channel))
+        if readers and readers.shards[0].blocking:
+            break
+        await asyncio.sleep(0.01)
+    reader = readers.shards[0].task
+    await ours.close_pools()
+    assert reader.done() and not reader.cancelled()
+    # The pending receive() is served again once a receive() restarts the reader.
+    await sender.send_many([(channel, {"type": "m", "n": n}) for n in range(2)])
+    later = await receive(ours, channel)
+    assert [(await waiting)["n"], later["n"]] == [0, 1]
+
+
 def test_receive_from_two_event_loops_in_turn(make):
     # As channels_redis' test_double_receive: async_to_sync runs each call on a new loop.
     layer = make()
