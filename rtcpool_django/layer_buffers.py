@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections import deque
 from typing import Any
 
@@ -27,6 +28,8 @@ class ChannelBuffer:
         self.getters: deque[asyncio.Future[None]] = deque()
         #: Number of receive() calls waiting on this channel (kept by the layer).
         self.waiting = 0
+        #: When a receive() last waited on or left this channel (time.monotonic()).
+        self.read_at = time.monotonic()
         self.overflowing = False
 
     def __len__(self) -> int:

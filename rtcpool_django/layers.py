@@ -33,6 +33,8 @@ What differs, and why:
   memberships. Sends during an outage raise (redis-py's ``ConnectionError``).
 * ``capacity`` defaults to ``DEFAULT_CAPACITY`` (5000), not 100: all consumers of a process
   share one Redis key, so the capacity bounds a process, not a consumer.
+* Messages buffered for a channel that no ``receive()`` has read for ``expiry`` seconds (its
+  consumer has gone) are forgotten; stock keeps them for the life of the process.
 * A consumer's local buffer (``capacity`` messages) still drops its oldest message when full
   (a consumer that stopped reading must not grow memory forever), but logs a warning naming
   the channel once per overflow episode and counts it in ``dropped_messages``.
@@ -112,6 +114,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
         self._reconnect_callbacks: list[Callable[[], Any]] = []
         self._callback_tasks: set[asyncio.Task[Any]] = set()
         self._last_score = 0.0
+        self._swept_at = time.monotonic()
 
     # --- sending ---------------------------------------------------------------------------
 
@@ -238,12 +241,14 @@ class RedisChannelLayer(core.RedisChannelLayer):
             buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
         process_channel.receivers += 1
         buffer.waiting += 1
+        buffer.read_at = time.monotonic()
         try:
             process_channel.start()
             return await buffer.get()
         finally:
             process_channel.receivers -= 1
             buffer.waiting -= 1
+            buffer.read_at = time.monotonic()
             if not buffer.waiting and not buffer and self.receive_buffer.get(channel) is buffer:
                 del self.receive_buffer[channel]
 
@@ -252,6 +257,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
         Synchronous on purpose: between a script's reply and the end of this call there is
         no await, so a batch counts as handed over exactly when this returns."""
+        self._sweep_buffers()
         for member in members:
             try:
                 message = self.deserialize(member)
@@ -267,6 +273,21 @@ class RedisChannelLayer(core.RedisChannelLayer):
                     buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
                 if not buffer.put(message if n == 0 else dict(message)):
                     self.dropped_messages += 1
+
+    def _sweep_buffers(self) -> None:
+        """Forget buffers of channels that no receive() has read for ``expiry`` seconds.
+
+        A consumer that has gone still gets the messages sent before its group_discard;
+        stock keeps those forever. Messages a live consumer has not asked for within
+        ``expiry`` would have expired in Redis too."""
+        now = time.monotonic()
+        if now - self._swept_at < self.expiry:
+            return
+        self._swept_at = now
+        for channel, buffer in list(self.receive_buffer.items()):
+            if not buffer.waiting and now - buffer.read_at > self.expiry:
+                del self.receive_buffer[channel]
+                logger.debug("Dropped %s unread messages of channel %s", len(buffer), channel)
 
     # --- connection state ------------------------------------------------------------------
 

@@ -341,6 +341,19 @@ async def test_close_pools_ends_a_blocking_read_without_cancelling_it(make):
     assert [(await waiting)["n"], later["n"]] == [0, 1]
 
 
+async def test_buffers_of_channels_nobody_reads_are_forgotten_after_expiry(make):
+    sender, ours = make(), make(expiry=1)
+    gone, live = await ours.new_channel(), await ours.new_channel()
+    await sender.send(gone, {"type": "for.a.consumer.that.left"})
+    await sender.send(live, {"type": "m"})
+    assert await receive(ours, live) == {"type": "m"}
+    assert len(ours.receive_buffer[gone]) == 1
+    await asyncio.sleep(1.5)
+    await sender.send(live, {"type": "m"})
+    assert await receive(ours, live) == {"type": "m"}
+    assert gone not in ours.receive_buffer
+
+
 def test_receive_from_two_event_loops_in_turn(make):
     # As channels_redis' test_double_receive: async_to_sync runs each call on a new loop.
     layer = make()
