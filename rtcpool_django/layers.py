@@ -120,8 +120,28 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Send a message onto a channel in one round trip; raise ``ChannelFull`` if full."""
-        if await self.send_many([(channel, message)]):
+        index = None if "!" in channel else next(self._send_index_generator)
+        index, key, payload = self._prepare(channel, message, index)
+        args = [int(self.expiry), int(time.time()) - int(self.expiry)]
+        args += [1, self.get_capacity(channel), repr(self._score()), payload]
+        if await DELIVER(self.connection(index), [key], args):
             raise ChannelFull()
+
+    def _prepare(
+        self, channel: str, message: dict[str, Any], plain_index: int | None
+    ) -> tuple[int, str, bytes]:
+        """Check a message as stock does; its shard, Redis key and serialized form."""
+        assert isinstance(message, dict), "message is not a dict"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        assert "__asgi_channel__" not in message
+        if "!" not in channel:
+            assert plain_index is not None
+            return plain_index, self.prefix + channel, self.serialize(message)
+        # The shard of the process channel, where receivers read (stock 4.3.0 hashes the
+        # full name here, which with several hosts sends to a shard nobody reads).
+        key_name = self.non_local_name(channel)
+        payload = self.serialize({**message, "__asgi_channel__": channel})
+        return self.consistent_hash(key_name), self.prefix + key_name, payload
 
     async def send_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
         """Send many messages to many channels: one script call per Redis shard.
@@ -136,28 +156,25 @@ class RedisChannelLayer(core.RedisChannelLayer):
         names: list[str] = []
         cutoff = int(time.time()) - int(self.expiry)
         for channel, message in messages:
-            assert isinstance(message, dict), "message is not a dict"
-            assert self.require_valid_channel_name(channel), "Channel name not valid"
-            assert "__asgi_channel__" not in message
-            if "!" in channel:
-                message = {**message, "__asgi_channel__": channel}
-                key_name = self.non_local_name(channel)
-                index = self.consistent_hash(key_name)
-            else:
-                key_name = channel
+            plain_index = None
+            if "!" not in channel:
                 # Round robin like stock, but one shard per channel per call keeps order.
                 if channel not in plain_shards:
                     plain_shards[channel] = next(self._send_index_generator)
-                index = plain_shards[channel]
+                plain_index = plain_shards[channel]
+            index, key, payload = self._prepare(channel, message, plain_index)
             batch = by_shard.setdefault(index, _ShardBatch())
-            batch.add(len(names), self.prefix + key_name, self.get_capacity(channel), self._score())
-            batch.payloads.append(self.serialize(message))
+            batch.add(len(names), key, self.get_capacity(channel), self._score())
+            batch.payloads.append(payload)
             names.append(channel)
         refused = await self._deliver_all(by_shard, cutoff)
         return [names[i] for i in sorted(refused)]
 
     async def _deliver_all(self, by_shard: dict[int, _ShardBatch], cutoff: int) -> list[int]:
         """Run the delivery script on every shard at once; message numbers refused."""
+        if len(by_shard) == 1:
+            ((index, batch),) = by_shard.items()
+            return await self._deliver(index, batch, cutoff)
         results = await asyncio.gather(
             *(self._deliver(index, batch, cutoff) for index, batch in by_shard.items()),
             return_exceptions=True,
