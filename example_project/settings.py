@@ -89,12 +89,12 @@ else:
 if os.environ.get("REDIS_URL"):
     # rtcpool_django.layers: channels_redis' layer with one Redis round trip per send and
     # batched receives; stock channels_redis processes still talk to it.
-    CHANNEL_LAYER_BACKEND = os.environ.get(
+    channel_layer_backend = os.environ.get(
         "RTCPOOL_CHANNEL_LAYER", "rtcpool_django.layers.RedisChannelLayer"
     )
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": CHANNEL_LAYER_BACKEND,
+            "BACKEND": channel_layer_backend,
             "CONFIG": {
                 # redis-py 8 defaults would break channels_redis: a 5 s socket_timeout times
                 # idle readers out, and a pool capped at 100 connections raises
@@ -114,7 +114,7 @@ if os.environ.get("REDIS_URL"):
         CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = int(
             os.environ["RTCPOOL_CHANNEL_CAPACITY"]
         )
-    elif CHANNEL_LAYER_BACKEND != "rtcpool_django.layers.RedisChannelLayer":
+    elif channel_layer_backend != "rtcpool_django.layers.RedisChannelLayer":
         # Stock RedisChannelLayer queues the messages of all consumers of one process in
         # one Redis key, so its capacity (default 100) bounds the whole worker: a burst of
         # joins in a big pool fills it. (Ours defaults to 5000; pub/sub ignores it.)

@@ -4,6 +4,7 @@ pools map to."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -82,3 +83,24 @@ def test_any_pool_name_maps_to_a_valid_group_name(name, db):
     assert BaseChannelLayer().require_valid_group_name(group)
     assert len(group) < 100
     assert group.isascii()
+
+
+@pytest.mark.parametrize(
+    ("layer", "backend", "capacity"),
+    [(None, OURS, None), (OURS, OURS, None), (CORE, CORE, 1000), (PUBSUB, PUBSUB, 1000)],
+)
+def test_example_project_defaults_to_our_redis_layer(layer, backend, capacity):
+    env = dict(os.environ, REDIS_URL="redis://127.0.0.1:6379/0")
+    env.pop("RTCPOOL_CHANNEL_CAPACITY", None)
+    env.pop("RTCPOOL_CHANNEL_LAYER", None)
+    if layer:
+        env["RTCPOOL_CHANNEL_LAYER"] = layer
+    code = "import json, example_project.settings as s; print(json.dumps(s.CHANNEL_LAYERS))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    default = json.loads(result.stdout)["default"]
+    assert default["BACKEND"] == backend
+    # Ours sizes its capacity for a process (5000) unless RTCPOOL_CHANNEL_CAPACITY is set.
+    assert default["CONFIG"].get("capacity") == capacity
