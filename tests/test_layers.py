@@ -157,6 +157,40 @@ async def test_send_many_reports_refused_channels_and_delivers_the_rest(make):
     assert await nothing_for(full, crowded)
 
 
+async def test_round_trips_per_send_group_send_and_received_batch(make, monkeypatch):
+    sender, ours = make(), make()
+    channels = [await ours.new_channel() for _ in range(3)]
+    for channel in channels:
+        await sender.group_add("three", channel)
+    await sender.send(channels[0], {"type": "warm.up"})  # loads the script on the server
+    assert await receive(ours, channels[0]) == {"type": "warm.up"}
+    # With no receive() waiting the reader ends after its next, empty, batch call.
+    await ours._readers[ours.non_local_name(channels[0])].shards[0].task
+    commands: list[str] = []
+    execute = aioredis.Redis.execute_command
+
+    async def counted(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return await execute(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.Redis, "execute_command", counted)
+    await sender.send(channels[0], {"type": "one"})
+    assert commands == ["EVALSHA"]
+    commands.clear()
+    await sender.send_many([(channels[n % 3], {"type": "m", "n": n}) for n in range(60)])
+    assert commands == ["EVALSHA"]
+    commands.clear()
+    await sender.group_send("three", {"type": "all"})
+    assert commands == ["EVALSHA", "EVALSHA"]
+    commands.clear()
+    # 64 messages wait; receiving them takes one batch call plus the one that finds the
+    # queue empty, and perhaps a BZPOPMIN (stock: four commands per message).
+    for channel, count in zip(channels, (22, 21, 21), strict=True):
+        for _ in range(count):
+            await receive(ours, channel)
+    assert commands.count("EVALSHA") <= 3 and len(commands) <= 4, commands
+
+
 # --- capacity, expiry, groups, flush ----------------------------------------------------
 
 
