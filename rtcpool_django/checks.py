@@ -115,22 +115,24 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
             )
         )
     if backend in REDIS_LAYERS and _redis_major() >= 8:
-        for host in layer.get("CONFIG", {}).get("hosts", []):
-            if not (
-                isinstance(host, dict)
-                and "socket_timeout" in host
-                and host["socket_timeout"] is None
-            ):
-                messages.append(
-                    Error(
-                        "redis-py 8 gives every connection a 5 s socket_timeout, which makes "
-                        "channels_redis drop idle consumers (channels_redis #422).",
-                        hint='Give each entry of CHANNEL_LAYERS hosts as a dict with "address" '
-                        'and "socket_timeout": None, or install redis<8.',
-                        id="rtcpool.E004",
+        # rtcpool_django.layers waits less than the read timeout: it is not affected.
+        if backend != OUR_REDIS_LAYER:
+            for host in layer.get("CONFIG", {}).get("hosts", []):
+                if not (
+                    isinstance(host, dict)
+                    and "socket_timeout" in host
+                    and host["socket_timeout"] is None
+                ):
+                    messages.append(
+                        Error(
+                            "redis-py 8 gives every connection a 5 s socket_timeout, which makes "
+                            "channels_redis drop idle consumers (channels_redis #422).",
+                            hint='Give each entry of CHANNEL_LAYERS hosts as a dict with "address" '
+                            'and "socket_timeout": None, or install redis<8.',
+                            id="rtcpool.E004",
+                        )
                     )
-                )
-                break
+                    break
         hosts = [
             host for host in layer.get("CONFIG", {}).get("hosts", []) if isinstance(host, dict)
         ]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import inspect
 import itertools
 import logging
 import time
@@ -131,7 +132,7 @@ class _ShardReader:
                     self.blocking = True
                     try:
                         popped = await connection.bzpopmin(
-                            [self.key, self.wake_key], timeout=self.layer.brpop_timeout
+                            [self.key, self.wake_key], timeout=self._block_timeout(connection)
                         )
                     finally:
                         self.blocking = False
@@ -167,6 +168,17 @@ class _ShardReader:
             delay = min(max(delay * 2, self.layer.reconnect_delay), self.layer.reconnect_delay_max)
             await asyncio.sleep(delay)
 
+    def _block_timeout(self, connection: Any) -> float:
+        """``brpop_timeout``, or less than the connection's read timeout: redis-py 8 reads
+        with a 5 s socket_timeout by default, which would end every idle BZPOPMIN of 5 s
+        in a TimeoutError (channels_redis #422)."""
+        timeout = self.layer.brpop_timeout
+        read_timeout = _socket_timeout(connection.connection_pool)
+        if read_timeout is not None and read_timeout <= timeout + 0.5:
+            # 0 would make BZPOPMIN block forever.
+            timeout = max(read_timeout / 2, 0.01)
+        return timeout
+
     async def _pop_batch(self, connection: Any) -> bool:
         """Acknowledge the last batch handed over (or put back one that was not), pop the
         next into the backup and hand it over; False if the queue was empty."""
@@ -180,3 +192,15 @@ class _ShardReader:
         self.layer._hand_over(members, self.key)
         self.handed = batch_id if members else ""
         return bool(members)
+
+
+def _socket_timeout(pool: Any) -> float | None:
+    """The read timeout of a pool's connections: as configured, else the class default."""
+    if "socket_timeout" in pool.connection_kwargs:
+        return pool.connection_kwargs["socket_timeout"]
+    for cls in pool.connection_class.__mro__:
+        if "__init__" in vars(cls):
+            parameter = inspect.signature(cls.__init__).parameters.get("socket_timeout")
+            if parameter is not None and parameter.default is not inspect.Parameter.empty:
+                return parameter.default
+    return None

@@ -31,6 +31,9 @@ What differs, and why:
   exponential backoff, logs one warning when the outage starts and one info when it ends,
   sets ``connected`` and calls the ``on_reconnect`` callbacks, so the app can restore group
   memberships. Sends during an outage raise (redis-py's ``ConnectionError``).
+* The reader's BZPOPMIN waits less than the connections' read timeout, so redis-py 8's 5 s
+  default ``socket_timeout`` (channels_redis #422) does not break idle receivers; the
+  ``rtcpool.E004`` check does not apply to this layer.
 * ``capacity`` defaults to ``DEFAULT_CAPACITY`` (5000), not 100: all consumers of a process
   share one Redis key, so the capacity bounds a process, not a consumer.
 * Messages buffered for a channel that no ``receive()`` has read for ``expiry`` seconds (its

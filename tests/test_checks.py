@@ -76,7 +76,7 @@ OURS = "rtcpool_django.layers.RedisChannelLayer"
 POOL = {"max_connections": 1000}
 
 
-@pytest.mark.parametrize("backend", [REDIS, PUBSUB, OURS])
+@pytest.mark.parametrize("backend", [REDIS, PUBSUB])
 @pytest.mark.parametrize(
     ("hosts", "expected"),
     [
@@ -97,3 +97,14 @@ def test_redis_py_8_needs_socket_timeout_none(monkeypatch, backend, hosts, expec
     monkeypatch.setattr(redis, "__version__", "7.4.0")
     with override_settings(CHANNEL_LAYERS=layers):
         assert check_channel_layer() == []
+
+
+def test_our_layer_does_not_need_socket_timeout_none(monkeypatch):
+    # Its reader waits less than the connections' read timeout (tests/test_layers.py).
+    import redis
+
+    monkeypatch.setattr(redis, "__version__", "8.1.0")
+    for hosts in (["redis://127.0.0.1:6379"], [{"address": "redis://127.0.0.1:6379", **POOL}]):
+        layers = {"default": {"BACKEND": OURS, "CONFIG": {"hosts": hosts}}}
+        with override_settings(CHANNEL_LAYERS=layers):
+            assert "rtcpool.E004" not in ids(check_channel_layer())

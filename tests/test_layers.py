@@ -419,6 +419,21 @@ def test_invalid_names_are_rejected(make):
         async_to_sync(layer.receive)("not-client-prefix!local_part")
 
 
+async def test_an_idle_reader_outlives_a_short_socket_timeout(make, caplog):
+    # redis-py 8 gives connections a 5 s socket_timeout, as long as stock's BZPOPMIN wait.
+    sender, ours = make(), make(hosts=[{"address": REDIS_URL, "socket_timeout": 0.5}])
+    channel = await ours.new_channel()
+    caplog.set_level(logging.INFO, logger="rtcpool_django.layers")
+    waiting = asyncio.ensure_future(ours.receive(channel))
+    await asyncio.sleep(1.5)  # three socket timeouts of idle waiting
+    assert ours.connected and not waiting.done()
+    await sender.send(channel, {"type": "late"})
+    async with asyncio.timeout(5):
+        assert await waiting == {"type": "late"}
+    assert not [r for r in caplog.records if r.name == "rtcpool_django.layers"], caplog.text
+    assert RedisChannelLayer.brpop_timeout == 5
+
+
 # --- several hosts, Sentinel ----------------------------------------------------------------
 
 
