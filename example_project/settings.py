@@ -87,11 +87,14 @@ else:
     }
 
 if os.environ.get("REDIS_URL"):
+    # rtcpool_django.layers: channels_redis' layer with one Redis round trip per send and
+    # batched receives; stock channels_redis processes still talk to it.
+    channel_layer_backend = os.environ.get(
+        "RTCPOOL_CHANNEL_LAYER", "rtcpool_django.layers.RedisChannelLayer"
+    )
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": os.environ.get(
-                "RTCPOOL_CHANNEL_LAYER", "channels_redis.core.RedisChannelLayer"
-            ),
+            "BACKEND": channel_layer_backend,
             "CONFIG": {
                 # redis-py 8 defaults would break channels_redis: a 5 s socket_timeout times
                 # idle readers out, and a pool capped at 100 connections raises
@@ -104,13 +107,18 @@ if os.environ.get("REDIS_URL"):
                     }
                 ],
                 "prefix": os.environ.get("RTCPOOL_CHANNEL_PREFIX", "asgi"),
-                # RedisChannelLayer queues the messages of all consumers of one process in
-                # one Redis key, so its capacity (default 100) bounds the whole worker: a
-                # burst of joins in a big pool fills it. (The pub/sub layer ignores this.)
-                "capacity": int(os.environ.get("RTCPOOL_CHANNEL_CAPACITY", "10000")),
             },
         }
     }
+    if os.environ.get("RTCPOOL_CHANNEL_CAPACITY"):
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = int(
+            os.environ["RTCPOOL_CHANNEL_CAPACITY"]
+        )
+    elif channel_layer_backend != "rtcpool_django.layers.RedisChannelLayer":
+        # Stock RedisChannelLayer queues the messages of all consumers of one process in
+        # one Redis key, so its capacity (default 100) bounds the whole worker: a burst of
+        # joins in a big pool fills it. (Ours defaults to 5000; pub/sub ignores it.)
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = 10000
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

@@ -11,9 +11,12 @@ from django.utils.module_loading import import_string
 from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
 
 IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+STOCK_REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
+OUR_REDIS_LAYER = "rtcpool_django.layers.RedisChannelLayer"
 REDIS_LAYERS = (
-    "channels_redis.core.RedisChannelLayer",
+    STOCK_REDIS_LAYER,
     "channels_redis.pubsub.RedisPubSubChannelLayer",
+    OUR_REDIS_LAYER,
 )
 
 _POSITIVE_NUMBERS = (
@@ -179,22 +182,24 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
             )
         )
     if backend in REDIS_LAYERS and _redis_major() >= 8:
-        for host in layer.get("CONFIG", {}).get("hosts", []):
-            if not (
-                isinstance(host, dict)
-                and "socket_timeout" in host
-                and host["socket_timeout"] is None
-            ):
-                messages.append(
-                    Error(
-                        "redis-py 8 gives every connection a 5 s socket_timeout, which makes "
-                        "channels_redis drop idle consumers (channels_redis #422).",
-                        hint='Give each entry of CHANNEL_LAYERS hosts as a dict with "address" '
-                        'and "socket_timeout": None, or install redis<8.',
-                        id="rtcpool.E004",
+        # rtcpool_django.layers waits less than the read timeout: it is not affected.
+        if backend != OUR_REDIS_LAYER:
+            for host in layer.get("CONFIG", {}).get("hosts", []):
+                if not (
+                    isinstance(host, dict)
+                    and "socket_timeout" in host
+                    and host["socket_timeout"] is None
+                ):
+                    messages.append(
+                        Error(
+                            "redis-py 8 gives every connection a 5 s socket_timeout, which makes "
+                            "channels_redis drop idle consumers (channels_redis #422).",
+                            hint='Give each entry of CHANNEL_LAYERS hosts as a dict with "address" '
+                            'and "socket_timeout": None, or install redis<8.',
+                            id="rtcpool.E004",
+                        )
                     )
-                )
-                break
+                    break
         hosts = [
             host for host in layer.get("CONFIG", {}).get("hosts", []) if isinstance(host, dict)
         ]
@@ -208,7 +213,8 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
                     id="rtcpool.W002",
                 )
             )
-    if backend == REDIS_LAYERS[0] and "capacity" not in layer.get("CONFIG", {}):
+    # rtcpool_django.layers sizes its default capacity for a process (5000): no warning.
+    if backend == STOCK_REDIS_LAYER and "capacity" not in layer.get("CONFIG", {}):
         messages.append(
             Warning(
                 "RedisChannelLayer queues the messages of all consumers of one worker process "

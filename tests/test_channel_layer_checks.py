@@ -4,6 +4,7 @@ pools map to."""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -18,7 +19,7 @@ from rtcpool_django import checks
 from rtcpool_django.models import Pool
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE, PUBSUB = checks.REDIS_LAYERS
+CORE, PUBSUB, OURS = checks.REDIS_LAYERS
 GOOD_HOST = {"address": "redis://127.0.0.1:6379/0", "socket_timeout": None, "max_connections": 1000}
 
 
@@ -27,7 +28,7 @@ def ids(**layer) -> set[str]:
         return {message.id for message in checks.check_channel_layer()}
 
 
-@pytest.mark.parametrize("backend", [CORE, PUBSUB])
+@pytest.mark.parametrize("backend", [CORE, PUBSUB, OURS])
 def test_redis_py_8_without_max_connections_warns(backend):
     host = {"address": "redis://127.0.0.1:6379/0", "socket_timeout": None}
     with mock.patch.object(checks, "_redis_major", return_value=8):
@@ -39,6 +40,8 @@ def test_redis_channel_layer_with_default_capacity_warns():
     assert ids(BACKEND=CORE, CONFIG={"hosts": [GOOD_HOST]}) == {"rtcpool.W003"}
     # The pub/sub layer has no capacity to set.
     assert ids(BACKEND=PUBSUB, CONFIG={"hosts": [GOOD_HOST]}) == set()
+    # rtcpool_django.layers defaults to a capacity sized for a process.
+    assert ids(BACKEND=OURS, CONFIG={"hosts": [GOOD_HOST]}) == set()
 
 
 def test_the_installed_redis_py_is_detected():
@@ -47,7 +50,7 @@ def test_the_installed_redis_py_is_detected():
     assert checks._redis_major() == int(redis.__version__.split(".")[0])
 
 
-@pytest.mark.parametrize("layer", ["", CORE, PUBSUB])
+@pytest.mark.parametrize("layer", ["", CORE, PUBSUB, OURS])
 def test_example_project_settings_pass_the_checks(layer):
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="example_project.settings", DJANGO_DEBUG="0")
     env.pop("DATABASE_URL", None)
@@ -80,3 +83,24 @@ def test_any_pool_name_maps_to_a_valid_group_name(name, db):
     assert BaseChannelLayer().require_valid_group_name(group)
     assert len(group) < 100
     assert group.isascii()
+
+
+@pytest.mark.parametrize(
+    ("layer", "backend", "capacity"),
+    [(None, OURS, None), (OURS, OURS, None), (CORE, CORE, 1000), (PUBSUB, PUBSUB, 1000)],
+)
+def test_example_project_defaults_to_our_redis_layer(layer, backend, capacity):
+    env = dict(os.environ, REDIS_URL="redis://127.0.0.1:6379/0")
+    env.pop("RTCPOOL_CHANNEL_CAPACITY", None)
+    env.pop("RTCPOOL_CHANNEL_LAYER", None)
+    if layer:
+        env["RTCPOOL_CHANNEL_LAYER"] = layer
+    code = "import json, example_project.settings as s; print(json.dumps(s.CHANNEL_LAYERS))"
+    result = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    default = json.loads(result.stdout)["default"]
+    assert default["BACKEND"] == backend
+    # Ours sizes its capacity for a process (5000) unless RTCPOOL_CHANNEL_CAPACITY is set.
+    assert default["CONFIG"].get("capacity") == capacity

@@ -73,6 +73,7 @@ def test_in_memory_layer_in_development_is_fine():
 
 REDIS = "channels_redis.core.RedisChannelLayer"
 PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
+OURS = "rtcpool_django.layers.RedisChannelLayer"
 # Set so that only E004 is in question here (W002, W003: test_channel_layer_checks.py).
 POOL = {"max_connections": 1000}
 
@@ -155,3 +156,14 @@ def test_ill_typed_ice_settings(value):
 def test_an_empty_secret_is_ill_typed_and_leaves_turn_urls_without_one():
     with override_settings(RTCPOOL={**TURN_OK, "TURN_SECRET": ""}):
         assert ids(check_ice_settings()) == ["rtcpool.E001", "rtcpool.E005"]
+
+
+def test_our_layer_does_not_need_socket_timeout_none(monkeypatch):
+    # Its reader waits less than the connections' read timeout (tests/test_layers.py).
+    import redis
+
+    monkeypatch.setattr(redis, "__version__", "8.1.0")
+    for hosts in (["redis://127.0.0.1:6379"], [{"address": "redis://127.0.0.1:6379", **POOL}]):
+        layers = {"default": {"BACKEND": OURS, "CONFIG": {"hosts": hosts}}}
+        with override_settings(CHANNEL_LAYERS=layers):
+            assert "rtcpool.E004" not in ids(check_channel_layer())

@@ -22,6 +22,7 @@ T = TypeVar("T")
 LAYERS = {
     "core": "channels_redis.core.RedisChannelLayer",
     "pubsub": "channels_redis.pubsub.RedisPubSubChannelLayer",
+    "ours": "rtcpool_django.layers.RedisChannelLayer",
 }
 
 

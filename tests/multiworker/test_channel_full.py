@@ -35,8 +35,9 @@ async def refused(client: WSClient) -> bool:
     return True
 
 
-async def test_relay_to_a_stalled_worker_answers_peer_unavailable(cluster):
-    sender_worker, stalled_worker = cluster(2, "core", RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY))
+@pytest.mark.parametrize("layer", ["core", "ours"])
+async def test_relay_to_a_stalled_worker_answers_peer_unavailable(cluster, layer):
+    sender_worker, stalled_worker = cluster(2, layer, RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY))
     a = await WSClient.connect(sender_worker.url)
     b = await WSClient.connect(stalled_worker.url)
     await a.join("stalled")
@@ -72,10 +73,11 @@ async def test_relay_to_a_stalled_worker_answers_peer_unavailable(cluster):
     await b.close()
 
 
-async def test_a_peer_that_misses_a_notice_is_evicted_not_left_with_a_wrong_view(cluster):
+@pytest.mark.parametrize("layer", ["core", "ours"])
+async def test_a_peer_that_misses_a_notice_is_evicted_not_left_with_a_wrong_view(cluster, layer):
     # The notice is offered for DELIVERY_TIMEOUT before b counts as unreachable.
     live_worker, stalled_worker = cluster(
-        2, "core", RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY), RTCPOOL_DELIVERY_TIMEOUT="0.5"
+        2, layer, RTCPOOL_CHANNEL_CAPACITY=str(CAPACITY), RTCPOOL_DELIVERY_TIMEOUT="0.5"
     )
     c = await WSClient.connect(live_worker.url)
     b = await WSClient.connect(stalled_worker.url)

@@ -1,6 +1,6 @@
 """Peers of one pool on different worker processes must not notice: join, relay, leave.
 
-Run against both Redis channel layers that the README documents.
+Run against the Redis channel layers that the README documents.
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 
 from ..live import WSClient
 
-pytestmark = [pytest.mark.multiworker, pytest.mark.parametrize("layer", ["core", "pubsub"])]
+pytestmark = [pytest.mark.multiworker, pytest.mark.parametrize("layer", ["core", "pubsub", "ours"])]
 
 
 async def test_join_relay_leave_between_workers(cluster, layer):

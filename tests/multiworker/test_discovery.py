@@ -18,7 +18,7 @@ pytestmark = pytest.mark.multiworker
 POOL = ("会議室 🎥 ünïcode / spaces & symbols " * 8)[:200]
 
 
-@pytest.mark.parametrize("layer", ["core", "pubsub"])
+@pytest.mark.parametrize("layer", ["core", "pubsub", "ours"])
 async def test_simultaneous_joins_and_leaves_on_three_workers(cluster, layer):
     workers = cluster(3, layer)
     urls = [worker.url for worker in workers]

@@ -1,0 +1,206 @@
+"""The reader of ``rtcpool_django.layers.RedisChannelLayer``: the only code that pops a
+process's own messages from Redis.
+
+One ``ProcessChannelReader`` per process channel (``specific.<client_prefix>!``) runs one task
+per shard it reads, on the event loop of its receivers. Receivers never await Redis
+themselves, so cancelling a ``receive()`` cannot interrupt a read. The task exits when no
+``receive()`` is waiting and the queue is empty; the next ``receive()`` starts it again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import itertools
+import logging
+import time
+from typing import Any
+
+from redis import exceptions as redis_exceptions
+
+from .layer_scripts import POP_BATCH
+
+logger = logging.getLogger("rtcpool_django.layers")
+
+#: What a lost connection to Redis raises, from redis-py or the socket below it.
+REDIS_DOWN = (
+    redis_exceptions.ConnectionError,
+    redis_exceptions.TimeoutError,
+    ConnectionError,
+    TimeoutError,
+    OSError,
+)
+
+
+class ProcessChannelReader:
+    """Reads one process channel into the layer's local buffers."""
+
+    def __init__(self, layer: Any, real_channel: str) -> None:
+        self.layer = layer
+        self.real_channel = real_channel
+        #: receive() calls waiting on any channel of this process channel.
+        self.receivers = 0
+        home = layer.consistent_hash(real_channel)
+        # Stock senders put specific channels on the shard of the full channel name, so with
+        # several hosts every shard may hold some of our messages (see layers.py).
+        others = [index for index in range(layer.ring_size) if index != home]
+        self.shards = [_ShardReader(self, index) for index in [home, *others]]
+
+    def start(self) -> None:
+        """Make sure every shard is being read on the running event loop."""
+        for shard in self.shards:
+            shard.start()
+
+    async def stop(self) -> None:
+        """Stop reading (``close_pools``, ``flush``); the next receive() starts again."""
+        for shard in self.shards:
+            await shard.stop()
+
+
+class _ShardReader:
+    """The reading task of one process channel on one shard, and its batch bookkeeping."""
+
+    def __init__(self, owner: ProcessChannelReader, index: int) -> None:
+        layer = owner.layer
+        self.owner = owner
+        self.layer = layer
+        self.index = index
+        self.key = layer.prefix + owner.real_channel
+        self.backup_key = layer._backup_channel_name(self.key)
+        self.batch_key = self.backup_key + "$batch"
+        # BZPOPMIN also watches this key, so that stop() can end a blocking read without
+        # cancelling it (a cancelled BZPOPMIN may lose the message Redis just popped).
+        self.wake_key = self.key + "$wake"
+        self.blocking = False
+        self.stopping = False
+        # Id of the last batch whose messages reached the local buffers; lives as long as
+        # the layer, across reader tasks and event loops.
+        self.handed = ""
+        self.batch_ids = itertools.count(1)
+        self.task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        task = self.task
+        if task is not None and not task.done():
+            if task.get_loop() is loop:
+                return
+            if task.get_loop().is_running():
+                raise RuntimeError(
+                    "Two event loops are trying to receive() on one channel layer at once!"
+                )
+            # Its loop is closed or stopped for good: that reader will never run again.
+        self.stopping = False
+        self.task = loop.create_task(self._run(), name=f"rtcpool layer reader {self.key}")
+
+    async def stop(self) -> None:
+        task, self.task = self.task, None
+        if task is None or task.done():
+            return
+        loop = task.get_loop()
+        if loop is not asyncio.get_running_loop():
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(task.cancel)
+            return
+        self.stopping = True
+        if self.blocking and await self._wake():
+            await asyncio.wait([task], timeout=1.0)
+        # Cancelling a batch call loses nothing: the next call puts an unseen batch back.
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    async def _wake(self) -> bool:
+        """End the reader's BZPOPMIN; False if Redis cannot be reached."""
+        try:
+            async with self.layer.connection(self.index).pipeline(transaction=True) as pipe:
+                await pipe.zadd(self.wake_key, {"wake": 0}).expire(self.wake_key, 10).execute()
+        except REDIS_DOWN:
+            return False
+        return True
+
+    async def _run(self) -> None:
+        delay = 0.0
+        down_since: float | None = None
+        while True:
+            try:
+                connection = self.layer.connection(self.index)
+                if not await self._pop_batch(connection):
+                    if self.owner.receivers <= 0 or self.stopping:
+                        return
+                    self.blocking = True
+                    try:
+                        popped = await connection.bzpopmin(
+                            [self.key, self.wake_key], timeout=self._block_timeout(connection)
+                        )
+                    finally:
+                        self.blocking = False
+                    if popped is not None and popped[0].decode() == self.key:
+                        self.layer._hand_over([popped[1]], self.key)
+                if self.stopping:
+                    return
+            except REDIS_DOWN as exc:
+                if down_since is None:
+                    down_since = time.monotonic()
+                    self.layer.connected = False
+                    logger.warning(
+                        "Channel layer cannot reach Redis (%s: %s); receivers keep waiting, "
+                        "retrying.",
+                        type(exc).__name__,
+                        exc,
+                    )
+            except Exception:
+                # A bug or a Redis error reply: keep the receivers alive, try again later.
+                logger.exception("Channel layer reader of %s failed; retrying.", self.key)
+            else:
+                if down_since is not None:
+                    logger.info(
+                        "Channel layer reaches Redis again after %.1f s.",
+                        time.monotonic() - down_since,
+                    )
+                    down_since = None
+                    self.layer._reconnected()
+                delay = 0.0
+                continue
+            if self.owner.receivers <= 0 or self.stopping:
+                return
+            delay = min(max(delay * 2, self.layer.reconnect_delay), self.layer.reconnect_delay_max)
+            await asyncio.sleep(delay)
+
+    def _block_timeout(self, connection: Any) -> float:
+        """``brpop_timeout``, or less than the connection's read timeout: redis-py 8 reads
+        with a 5 s socket_timeout by default, which would end every idle BZPOPMIN of 5 s
+        in a TimeoutError (channels_redis #422)."""
+        timeout = self.layer.brpop_timeout
+        read_timeout = _socket_timeout(connection.connection_pool)
+        if read_timeout is not None and read_timeout <= timeout + 0.5:
+            # 0 would make BZPOPMIN block forever.
+            timeout = max(read_timeout / 2, 0.01)
+        return timeout
+
+    async def _pop_batch(self, connection: Any) -> bool:
+        """Acknowledge the last batch handed over (or put back one that was not), pop the
+        next into the backup and hand it over; False if the queue was empty."""
+        batch_id = str(next(self.batch_ids))
+        reply = await POP_BATCH(
+            connection,
+            [self.key, self.backup_key, self.batch_key],
+            [self.handed, batch_id, self.layer.receive_batch_size, int(self.layer.expiry)],
+        )
+        members = reply[0::2]
+        self.layer._hand_over(members, self.key)
+        self.handed = batch_id if members else ""
+        return bool(members)
+
+
+def _socket_timeout(pool: Any) -> float | None:
+    """The read timeout of a pool's connections: as configured, else the class default."""
+    if "socket_timeout" in pool.connection_kwargs:
+        return pool.connection_kwargs["socket_timeout"]
+    for cls in pool.connection_class.__mro__:
+        if "__init__" in vars(cls):
+            parameter = inspect.signature(cls.__init__).parameters.get("socket_timeout")
+            if parameter is not None and parameter.default is not inspect.Parameter.empty:
+                return parameter.default
+    return None

@@ -1,0 +1,380 @@
+"""A faster ``channels_redis`` channel layer that stock processes can still talk to.
+
+``RedisChannelLayer`` here subclasses ``channels_redis.core.RedisChannelLayer`` and keeps its
+Redis keys (``prefix + channel``, the ``$inflight`` backup, ``prefix:group:<name>``), its
+message encoding (the stock serializer, ``__asgi_channel__``), send time as the score,
+``capacity`` / ``channel_capacity`` / ``ChannelFull``, ``expiry``, ``group_expiry``, ``flush``,
+``close_pools`` and every ``hosts`` form the stock layer accepts (URLs, dicts, Sentinel). A
+Celery worker or ``manage.py shell`` on the stock layer sends to and receives from it.
+
+What differs, and why:
+
+* ``send`` is one round trip (one Lua script: trim expired, check capacity, ZADD, EXPIRE)
+  instead of four. ``group_send`` is two instead of two plus two per shard. ``send_many``
+  (new) delivers any number of messages in one script call per shard.
+* A process's own channels (``specific.<client_prefix>!...``) are read by one reader task per
+  process channel and event loop, in batches: one script call acknowledges the previous
+  batch, pops up to ``receive_batch_size`` messages into the ``$inflight`` backup and returns
+  them; an empty queue is waited on with BZPOPMIN. ``receive()`` only waits on its local
+  buffer, so cancelling it never interrupts a Redis read: a cancelled receive loses nothing
+  and duplicates nothing, for its channel or any other. A batch whose reply never arrived
+  (the reader was cancelled or the connection broke mid-call) is put back into the queue by
+  the next call, which knows the id of the last batch really handed over.
+* Guarantees that differ from stock: a message popped by BZPOPMIN (queue was empty) is not
+  backed up; it is lost only if the connection breaks after Redis sent the reply and before
+  it was read, or if the event loop itself cancels the reader at that instant (loop
+  shutdown). ``close_pools``/``flush`` end a blocking read by waking it, not by cancelling
+  it. Stock has the same window, plus one between its BZPOPMIN and its backup ZADD. Plain
+  (non-``!``) channels are received exactly as stock does. A ``receive()`` still pending
+  when ``close_pools`` runs waits until the next ``receive()`` starts the reader again.
+* The reader survives Redis outages: receivers keep waiting, the reader retries with capped
+  exponential backoff, logs one warning when the outage starts and one info when it ends,
+  sets ``connected`` and calls the ``on_reconnect`` callbacks, so the app can restore group
+  memberships. Sends during an outage raise (redis-py's ``ConnectionError``).
+* The reader's BZPOPMIN waits less than the connections' read timeout, so redis-py 8's 5 s
+  default ``socket_timeout`` (channels_redis #422) does not break idle receivers; the
+  ``rtcpool.E004`` check does not apply to this layer.
+* ``capacity`` defaults to ``DEFAULT_CAPACITY`` (5000), not 100: all consumers of a process
+  share one Redis key, so the capacity bounds a process, not a consumer.
+* Messages buffered for a channel that no ``receive()`` has read for ``expiry`` seconds (its
+  consumer has gone) are forgotten; stock keeps them for the life of the process.
+* A consumer's local buffer (``capacity`` messages) still drops its oldest message when full
+  (a consumer that stopped reading must not grow memory forever), but logs a warning naming
+  the channel once per overflow episode and counts it in ``dropped_messages``.
+* Specific channels are sent to the shard of their process channel (``specific.<prefix>!``),
+  where every receiver reads. Stock 4.3.0 sends them to the shard of the full name (a bug with
+  several hosts: ~half are never read), so with several hosts the reader also reads the
+  process channel's key on the other shards, which delivers what stock senders put there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import logging
+import math
+import time
+from collections.abc import Awaitable, Callable, Iterable
+from typing import Any
+
+from channels.exceptions import ChannelFull
+from channels_redis import core
+
+from .layer_buffers import ChannelBuffer
+from .layer_reader import ProcessChannelReader
+from .layer_scripts import DELIVER, GROUP_MEMBERS
+
+logger = logging.getLogger(__name__)
+
+
+class RedisChannelLayer(core.RedisChannelLayer):
+    """``channels_redis`` layer with one round trip per send and batched receives.
+
+    Same constructor as the stock layer, plus ``receive_batch_size``; ``capacity`` defaults
+    to ``DEFAULT_CAPACITY``. See the module docstring for what differs from stock.
+    """
+
+    DEFAULT_CAPACITY = 5000
+    #: Messages (or group sends) per script call of ``send_many``; bounds how long one call
+    #: holds Redis.
+    SEND_CHUNK = 1000
+    #: Reader backoff after a failed Redis call: first delay and cap, in seconds.
+    reconnect_delay = 0.05
+    reconnect_delay_max = 5.0
+
+    def __init__(
+        self,
+        hosts: Any = None,
+        prefix: str = "asgi",
+        expiry: int = 60,
+        group_expiry: int = 86400,
+        capacity: int | None = None,
+        channel_capacity: dict[Any, int] | None = None,
+        symmetric_encryption_keys: Any = None,
+        random_prefix_length: int = 12,
+        serializer_format: str = "msgpack",
+        receive_batch_size: int = 100,
+    ) -> None:
+        super().__init__(
+            hosts=hosts,
+            prefix=prefix,
+            expiry=expiry,
+            group_expiry=group_expiry,
+            capacity=self.DEFAULT_CAPACITY if capacity is None else capacity,
+            channel_capacity=channel_capacity,
+            symmetric_encryption_keys=symmetric_encryption_keys,
+            random_prefix_length=random_prefix_length,
+            serializer_format=serializer_format,
+        )
+        self.receive_batch_size = receive_batch_size
+        # Local buffers by full channel name; replaces stock's BoundedQueues.
+        self.receive_buffer: dict[str, ChannelBuffer] = {}  # type: ignore[assignment]
+        #: Messages dropped from full local buffers (consumers that stopped reading).
+        self.dropped_messages = 0
+        #: False while a reader cannot reach Redis; True otherwise.
+        self.connected = True
+        self._readers: dict[str, ProcessChannelReader] = {}
+        self._reconnect_callbacks: list[Callable[[], Any]] = []
+        self._callback_tasks: set[asyncio.Task[Any]] = set()
+        self._last_score = 0.0
+        self._swept_at = time.monotonic()
+
+    # --- sending ---------------------------------------------------------------------------
+
+    async def send(self, channel: str, message: dict[str, Any]) -> None:
+        """Send a message onto a channel in one round trip; raise ``ChannelFull`` if full."""
+        index = None if "!" in channel else next(self._send_index_generator)
+        index, key, payload = self._prepare(channel, message, index)
+        args = [int(self.expiry), int(time.time()) - int(self.expiry)]
+        args += [1, self.get_capacity(channel), repr(self._score()), payload]
+        if await DELIVER(self.connection(index), [key], args):
+            raise ChannelFull()
+
+    def _prepare(
+        self, channel: str, message: dict[str, Any], plain_index: int | None
+    ) -> tuple[int, str, bytes]:
+        """Check a message as stock does; its shard, Redis key and serialized form."""
+        assert isinstance(message, dict), "message is not a dict"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        assert "__asgi_channel__" not in message
+        if "!" not in channel:
+            assert plain_index is not None
+            return plain_index, self.prefix + channel, self.serialize(message)
+        # The shard of the process channel, where receivers read (stock 4.3.0 hashes the
+        # full name here, which with several hosts sends to a shard nobody reads).
+        key_name = self.non_local_name(channel)
+        payload = self.serialize({**message, "__asgi_channel__": channel})
+        return self.consistent_hash(key_name), self.prefix + key_name, payload
+
+    async def send_many(self, messages: Iterable[tuple[str, dict[str, Any]]]) -> list[str]:
+        """Send many messages to many channels: one script call per Redis shard.
+
+        Returns the channel names whose message was refused because the channel was full
+        (one entry per refused message, in input order); every other message is delivered.
+        Messages to one channel arrive in list order. If Redis fails, the exception is
+        raised and the messages of the other shards may have been delivered.
+        """
+        by_shard: dict[int, _ShardBatch] = {}
+        plain_shards: dict[str, int] = {}
+        names: list[str] = []
+        cutoff = int(time.time()) - int(self.expiry)
+        for channel, message in messages:
+            plain_index = None
+            if "!" not in channel:
+                # Round robin like stock, but one shard per channel per call keeps order.
+                if channel not in plain_shards:
+                    plain_shards[channel] = next(self._send_index_generator)
+                plain_index = plain_shards[channel]
+            index, key, payload = self._prepare(channel, message, plain_index)
+            batch = by_shard.setdefault(index, _ShardBatch())
+            batch.add(len(names), key, self.get_capacity(channel), self._score())
+            batch.payloads.append(payload)
+            names.append(channel)
+        refused = await self._deliver_all(by_shard, cutoff)
+        return [names[i] for i in sorted(refused)]
+
+    async def _deliver_all(self, by_shard: dict[int, _ShardBatch], cutoff: int) -> list[int]:
+        """Run the delivery script on every shard at once; message numbers refused."""
+        if len(by_shard) == 1:
+            ((index, batch),) = by_shard.items()
+            return await self._deliver(index, batch, cutoff)
+        results = await asyncio.gather(
+            *(self._deliver(index, batch, cutoff) for index, batch in by_shard.items()),
+            return_exceptions=True,
+        )
+        refused: list[int] = []
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
+            refused.extend(result)
+        return refused
+
+    async def _deliver(self, index: int, batch: _ShardBatch, cutoff: int) -> list[int]:
+        connection = self.connection(index)
+        refused: list[int] = []
+        for start in range(0, len(batch.numbers), self.SEND_CHUNK):
+            chunk = range(start, min(start + self.SEND_CHUNK, len(batch.numbers)))
+            keys: dict[str, int] = {}
+            args: list[Any] = [int(self.expiry), cutoff]
+            for i in chunk:
+                key_number = keys.setdefault(batch.keys[i], len(keys) + 1)
+                args += [key_number, batch.capacities[i], repr(batch.scores[i])]
+                args.append(batch.payloads[i])
+            answer = await DELIVER(connection, list(keys), args)
+            refused.extend(batch.numbers[chunk[int(n) - 1]] for n in answer)
+        return refused
+
+    def _score(self) -> float:
+        """Send time, strictly increasing within this process: equal scores would be
+        ordered by member bytes, which start with the serializer's random prefix."""
+        now = time.time()
+        if now <= self._last_score:
+            now = math.nextafter(self._last_score, math.inf)
+        self._last_score = now
+        return now
+
+    # --- groups ----------------------------------------------------------------------------
+
+    async def group_send(self, group: str, message: dict[str, Any]) -> None:
+        """Send to every channel of the group: one round trip to read the group, then one
+        script call per shard of the members (run at once). Full channels are skipped and
+        logged, as stock does."""
+        assert self.require_valid_group_name(group), "Group name not valid"
+        connection = self.connection(self.consistent_hash(group))
+        members = await GROUP_MEMBERS(
+            connection, [self._group_key(group)], [int(time.time()) - self.group_expiry]
+        )
+        channel_names = [member.decode("utf8") for member in members]
+        by_connection, payloads, capacities = self._map_channel_keys_to_connection(
+            channel_names, message
+        )
+        by_shard: dict[int, _ShardBatch] = {}
+        number = itertools.count()
+        for index, channel_keys in by_connection.items():
+            batch = by_shard.setdefault(index, _ShardBatch())
+            for key in channel_keys:
+                batch.add(next(number), key, capacities[key], self._score())
+                batch.payloads.append(payloads[key])
+        refused = await self._deliver_all(by_shard, int(time.time()) - int(self.expiry))
+        if refused:
+            logger.info(
+                "%s of %s channels over capacity in group %s",
+                len(refused),
+                len(channel_names),
+                group,
+            )
+
+    # --- receiving -------------------------------------------------------------------------
+
+    async def receive(self, channel: str) -> dict[str, Any]:
+        """Receive the next message of a channel. Cancelling it loses nothing."""
+        assert self.require_valid_channel_name(channel)
+        if "!" not in channel:
+            return await super().receive(channel)
+        real_channel = self.non_local_name(channel)
+        assert real_channel.endswith(self.client_prefix + "!"), "Wrong client prefix"
+        process_channel = self._readers.get(real_channel)
+        if process_channel is None:
+            process_channel = self._readers[real_channel] = ProcessChannelReader(self, real_channel)
+        buffer = self.receive_buffer.get(channel)
+        if buffer is None:
+            buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
+        process_channel.receivers += 1
+        buffer.waiting += 1
+        buffer.read_at = time.monotonic()
+        try:
+            process_channel.start()
+            return await buffer.get()
+        finally:
+            process_channel.receivers -= 1
+            buffer.waiting -= 1
+            buffer.read_at = time.monotonic()
+            if not buffer.waiting and not buffer and self.receive_buffer.get(channel) is buffer:
+                del self.receive_buffer[channel]
+
+    def _hand_over(self, members: list[bytes], key: str) -> None:
+        """Decode messages popped from a process channel into their local buffers.
+
+        Synchronous on purpose: between a script's reply and the end of this call there is
+        no await, so a batch counts as handed over exactly when this returns."""
+        self._sweep_buffers()
+        for member in members:
+            try:
+                message = self.deserialize(member)
+                channels = message.pop("__asgi_channel__")
+            except Exception:
+                logger.exception("Dropping an undecodable message from %s", key)
+                continue
+            if isinstance(channels, str):
+                channels = [channels]
+            for n, channel in enumerate(channels):
+                buffer = self.receive_buffer.get(channel)
+                if buffer is None:
+                    buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
+                if not buffer.put(message if n == 0 else dict(message)):
+                    self.dropped_messages += 1
+
+    def _sweep_buffers(self) -> None:
+        """Forget buffers of channels that no receive() has read for ``expiry`` seconds.
+
+        A consumer that has gone still gets the messages sent before its group_discard;
+        stock keeps those forever. Messages a live consumer has not asked for within
+        ``expiry`` would have expired in Redis too."""
+        now = time.monotonic()
+        if now - self._swept_at < self.expiry:
+            return
+        self._swept_at = now
+        for channel, buffer in list(self.receive_buffer.items()):
+            if not buffer.waiting and now - buffer.read_at > self.expiry:
+                del self.receive_buffer[channel]
+                logger.debug("Dropped %s unread messages of channel %s", len(buffer), channel)
+
+    # --- connection state ------------------------------------------------------------------
+
+    def on_reconnect(self, callback: Callable[[], Awaitable[Any] | None]) -> Callable[[], None]:
+        """Call ``callback()`` each time a reader reaches Redis again after an outage.
+
+        Redis may have come back empty (restarted without persistence): the callback is the
+        place to re-add group memberships. A coroutine function is run as a task on the
+        reader's event loop. Returns a function that unregisters the callback.
+        """
+        self._reconnect_callbacks.append(callback)
+
+        def remove() -> None:
+            if callback in self._reconnect_callbacks:
+                self._reconnect_callbacks.remove(callback)
+
+        return remove
+
+    def _reconnected(self) -> None:
+        self.connected = True
+        for callback in list(self._reconnect_callbacks):
+            try:
+                result = callback()
+            except Exception:
+                logger.exception("on_reconnect callback %r failed", callback)
+                continue
+            if asyncio.iscoroutine(result):
+                task = asyncio.ensure_future(result)
+                self._callback_tasks.add(task)
+                task.add_done_callback(self._callback_done)
+
+    def _callback_done(self, task: asyncio.Task[Any]) -> None:
+        self._callback_tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.error("on_reconnect callback failed", exc_info=task.exception())
+
+    # --- flush / close ---------------------------------------------------------------------
+
+    async def flush(self) -> None:
+        """Delete all messages and groups of this prefix on all shards, and local buffers."""
+        await self._stop_readers()
+        for buffer in self.receive_buffer.values():
+            buffer.clear()
+        await super().flush()
+
+    async def close_pools(self) -> None:
+        """Stop the readers, then close the connection pools of every event loop."""
+        await self._stop_readers()
+        await super().close_pools()
+
+    async def _stop_readers(self) -> None:
+        for process_channel in self._readers.values():
+            await process_channel.stop()
+
+
+class _ShardBatch:
+    """The messages of one ``send_many`` / ``group_send`` call bound for one shard."""
+
+    def __init__(self) -> None:
+        self.numbers: list[int] = []
+        self.keys: list[str | bytes] = []
+        self.capacities: list[int] = []
+        self.scores: list[float] = []
+        self.payloads: list[bytes] = []
+
+    def add(self, number: int, key: str | bytes, capacity: int, score: float) -> None:
+        self.numbers.append(number)
+        self.keys.append(key)
+        self.capacities.append(capacity)
+        self.scores.append(score)
