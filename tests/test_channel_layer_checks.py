@@ -87,7 +87,7 @@ def test_any_pool_name_maps_to_a_valid_group_name(name, db):
 
 @pytest.mark.parametrize(
     ("layer", "backend", "capacity"),
-    [(None, OURS, None), (OURS, OURS, None), (CORE, CORE, 1000), (PUBSUB, PUBSUB, 1000)],
+    [(None, OURS, None), (OURS, OURS, None), (CORE, CORE, 10000), (PUBSUB, PUBSUB, 10000)],
 )
 def test_example_project_defaults_to_our_redis_layer(layer, backend, capacity):
     env = dict(os.environ, REDIS_URL="redis://127.0.0.1:6379/0")
