@@ -35,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     # refuses because a queue is full is offered again for this many seconds before its
     # peer is evicted: a burst is not a fault.
     "DELIVERY_TIMEOUT": 5.0,
+    # With rtcpool_django.layers.RedisChannelLayer, sockets stay open while Redis is
+    # unreachable for up to this many seconds; past it they are closed with 1012 (service
+    # restart) and their peers removed, so clients rejoin.
+    "LAYER_OUTAGE_GRACE": 10.0,
     # Threads per worker process that run the ORM work of joins and departures (each holds
     # its own database connection); Channels' default would be one per process.
     "DATABASE_THREADS": 4,

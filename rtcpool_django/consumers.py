@@ -76,12 +76,19 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
 
     async def connect(self) -> None:
         self.roster: dict[str, str] = {}
+        # When each roster entry was added (loop time), and when this peer joined: the
+        # roster repair must not undo a notice that arrived after its database read.
+        self.roster_since: dict[str, float] = {}
+        self.joined_at = 0.0
+        # Peers this connection heard leave (bounded): a late repair must not bring back
+        # one that came and went.
+        self.gone: dict[str, None] = {}
         # rtc:describe that raced ahead of the rtcpool.peer notice of the same peer.
         self.early_descriptions: dict[str, Any] = {}
         self.bucket = TokenBucket(
             rtcpool_settings.RATE_LIMIT_PER_SECOND, rtcpool_settings.RATE_LIMIT_BURST
         )
-        await heartbeat.connected(self.channel_name)
+        await heartbeat.connected(self.channel_name, self)
         self._counted = True
         await self.accept()
 
@@ -112,7 +119,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         # Also after a kick or rtc:stop (peer_id already None): the group must not keep
         # sending a site's group messages to a closed channel.
         group_name, self.group_name = self.group_name, None
-        self.pool_id, self.roster = None, {}
+        self.pool_id, self.roster, self.roster_since = None, {}, {}
         if group_name:
             try:
                 await self.channel_layer.group_discard(group_name, self.channel_name)
@@ -154,6 +161,9 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, requested: str) -> None:
         if self.peer_id is not None:
             raise ProtocolError("already_joined")
+        if heartbeat.outages and heartbeat.outages.layer_down:
+            # Nobody could be told of this peer, nor it of anyone's departure.
+            raise ProtocolError("unavailable")
         joined = await pools.ajoin(
             requested, channel_name=self.channel_name, worker=heartbeat.worker_id, scope=self.scope
         )
@@ -163,6 +173,8 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             joined.group_name,
         )
         self.roster = joined.roster
+        self.joined_at = asyncio.get_running_loop().time()
+        self.roster_since = dict.fromkeys(self.roster, self.joined_at)
         try:
             await retry(
                 lambda: self.channel_layer.group_add(joined.group_name, self.channel_name),
@@ -216,9 +228,15 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         peer_id = message["id"]
         if message["pool"] != self.pool_id or peer_id == self.peer_id or peer_id in self.roster:
             return
-        self.roster[peer_id] = message["channel"]
+        if peer_id in self.gone:  # its departure overtook this notice (another sender)
+            return
+        await self._add_peer(peer_id, message["channel"], message["description"])
+
+    async def _add_peer(self, peer_id: str, channel: str, description: Any) -> None:
+        self.roster[peer_id] = channel
+        self.roster_since[peer_id] = asyncio.get_running_loop().time()
         await self.send_event("rtc:peer", protocol.peer(peer_id))
-        description = self.early_descriptions.pop(peer_id, message["description"])
+        description = self.early_descriptions.pop(peer_id, description)
         if description is not None:
             # rtc:peer has no description field; without this the impolite side would
             # never learn a description set before it heard of the peer.
@@ -228,9 +246,27 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         peer_id = message["id"]
         if message["pool"] != self.pool_id:
             return
+        await self._remove_peer(peer_id)
+
+    async def _remove_peer(self, peer_id: str) -> None:
         self.early_descriptions.pop(peer_id, None)
+        self.gone[peer_id] = None
+        if len(self.gone) > 1000:
+            del self.gone[next(iter(self.gone))]
+        self.roster_since.pop(peer_id, None)
         if self.roster.pop(peer_id, None) is not None:
             await self.send_event("rtc:close", protocol.close(peer_id))
+
+    async def rtcpool_sync(self, message: dict[str, Any]) -> None:
+        """The worker's roster repair (:mod:`rtcpool_django.recovery`): peers this
+        connection missed, and departures it missed."""
+        if message["pool"] != self.pool_id:
+            return
+        for peer_id in message["close"]:
+            await self._remove_peer(peer_id)
+        for peer_id, (channel, description) in message["add"].items():
+            if peer_id != self.peer_id and peer_id not in self.roster and peer_id not in self.gone:
+                await self._add_peer(peer_id, channel, description)
 
     async def rtcpool_describe(self, message: dict[str, Any]) -> None:
         peer_id = message["id"]

@@ -18,8 +18,10 @@ import asyncio
 import logging
 from collections import defaultdict, deque
 from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
 from .conf import rtcpool_settings
@@ -38,14 +40,29 @@ MAX_BACKOFF = 0.25
 SEND_CONCURRENCY = 100
 
 
-async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> list[str]:
-    """Send every message of ``outbox``; return the channels that still refused one after
-    ``timeout`` seconds (default ``DELIVERY_TIMEOUT``).
+@dataclass
+class Undelivered:
+    """What :func:`send_notices` could not deliver within its timeout, by cause."""
 
-    A refused channel got every message before the refused one and none after it.
+    #: Channels that refused a message because they were full all along: their consumer
+    #: is stuck (its worker stalled, or far behind).
+    full: list[str] = field(default_factory=list)
+    #: Channels whose message failed because the layer itself did (Redis unreachable, no
+    #: free connection): not their consumer's fault.
+    failed: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.full or self.failed)
+
+
+async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undelivered:
+    """Send every message of ``outbox``, offering refused ones again with backoff for up to
+    ``timeout`` seconds (default ``DELIVERY_TIMEOUT``); return what was still undelivered.
+
+    An undelivered channel got every message before the refused one and none after it.
     """
     if not outbox:
-        return []
+        return Undelivered()
     if timeout is None:
         timeout = rtcpool_settings.DELIVERY_TIMEOUT
     layer = get_channel_layer()
@@ -59,53 +76,59 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> list[
     while True:
         # One round sends the head message of every channel still holding messages.
         heads = [(channel, queue[0]) for channel, queue in queues.items()]
-        refused = set(await _send_round(layer, heads))
+        full, failed = await _send_round(layer, heads)
+        refused = full | failed
         for channel, queue in list(queues.items()):
             if channel not in refused:
                 queue.popleft()
                 if not queue:
                     del queues[channel]
         if not queues:
-            return []
+            return Undelivered()
         if not refused:
             backoff = FIRST_BACKOFF  # progress: the next round goes at once
             continue
         if loop.time() + backoff > deadline:
-            for channel in refused:
-                logger.warning(
-                    "rtcpool: %s refused %s for %.1f s; giving up",
-                    channel,
-                    queues[channel][0]["type"],
-                    timeout,
-                )
-            return sorted(refused)
+            logger.warning(
+                "rtcpool: %d channel(s) full and %d unreachable for %.1f s; giving up on %s",
+                len(full),
+                len(failed),
+                timeout,
+                ", ".join(sorted({queues[c][0]["type"] for c in refused})),
+            )
+            return Undelivered(full=sorted(full), failed=sorted(failed))
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF)
 
 
-async def _send_round(layer: Any, messages: list[tuple[str, dict[str, Any]]]) -> list[str]:
-    """Send at most one message per channel; return the channels that refused theirs."""
+async def _send_round(
+    layer: Any, messages: list[tuple[str, dict[str, Any]]]
+) -> tuple[set[str], set[str]]:
+    """Send at most one message per channel; return the channels that refused theirs
+    because they were full, and those whose send failed otherwise."""
     send_many = getattr(layer, "send_many", None)
     if send_many is not None:
         try:
-            return list(await send_many(messages))
+            return set(await send_many(messages)), set()
         except Exception as exc:
-            # The layer failing as a whole (Redis unreachable): every channel refused.
-            logger.warning("rtcpool: notices not sent: %r", exc)
-            return [channel for channel, _ in messages]
+            # The layer failing as a whole (Redis unreachable): nothing was sent.
+            logger.debug("rtcpool: notices not sent: %r", exc)
+            return set(), {channel for channel, _ in messages}
 
-    async def send(channel: str, message: dict[str, Any]) -> str | None:
+    async def send(channel: str, message: dict[str, Any]) -> tuple[str, bool] | None:
         try:
             async with _send_slots():
                 await layer.send(channel, message)
+        except ChannelFull:
+            return channel, True
         except Exception as exc:
-            # ChannelFull, or the layer failing (redis-py's MaxConnectionsError).
-            logger.debug("rtcpool: %s refused %s: %r", channel, message["type"], exc)
-            return channel
+            # The layer failing (redis-py's ConnectionError or MaxConnectionsError).
+            logger.debug("rtcpool: %s: %s not sent: %r", channel, message["type"], exc)
+            return channel, False
         return None
 
-    results = await asyncio.gather(*(send(c, m) for c, m in messages))
-    return [channel for channel in results if channel]
+    results = [r for r in await asyncio.gather(*(send(c, m) for c, m in messages)) if r]
+    return {c for c, full in results if full}, {c for c, full in results if not full}
 
 
 _slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}

@@ -22,12 +22,14 @@ import os
 import secrets
 import socket
 import sys
+from typing import Any
 
 from django.utils import timezone
 
 from .conf import rtcpool_settings
 from .database import run_in_thread
 from .models import Worker
+from .recovery import OutageWatch, repair_rosters
 
 logger = logging.getLogger("rtcpool_django")
 
@@ -48,7 +50,9 @@ class Heartbeat:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._registered: asyncio.Future[None] | None = None
-        self.channels: set[str] = set()
+        #: channel name -> consumer, for every open connection of this process.
+        self.connections: dict[str, Any] = {}
+        self.outages: OutageWatch | None = None
         self._serving = False
         self._shutdown_hooked = ""
 
@@ -82,7 +86,9 @@ class Heartbeat:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests) starts from scratch
             self._loop, self._task = loop, None
-            self.channels = set()
+            self.connections = {}
+            self.outages = OutageWatch(self.connections)
+            self.outages.install()
         self._on_server_shutdown()
         if self._task is None or self._task.done():
             self._registered = loop.create_future()
@@ -90,18 +96,18 @@ class Heartbeat:
         assert self._registered is not None
         return self._registered
 
-    async def connected(self, channel_name: str) -> None:
+    async def connected(self, channel_name: str, consumer: Any) -> None:
         """A connection opened: returns once this worker is registered and beating."""
         registered = self._start()
-        self.channels.add(channel_name)
+        self.connections[channel_name] = consumer
         await asyncio.shield(registered)
 
     def disconnected(self, channel_name: str) -> None:
         """A connection closed. Outside a server, the last one stops the heartbeat."""
         if self._loop is not asyncio.get_running_loop():
             return
-        self.channels.discard(channel_name)
-        if not self.channels and not self._serving and self._task is not None:
+        self.connections.pop(channel_name, None)
+        if not self.connections and not self._serving and self._task is not None:
             self._task.cancel()
             self._task = None
 
@@ -138,13 +144,16 @@ class Heartbeat:
             await self.tick()
 
     async def tick(self) -> None:
-        """One beat: record this worker alive, prune dead workers and own orphans."""
+        """One beat: record this worker alive, prune dead workers and own orphans, and
+        repair the rosters of its connections (:mod:`rtcpool_django.recovery`)."""
         from . import pools
 
         try:
             await run_in_thread(beat, self.worker_id)
             await pools.aprune_dead_workers()
-            await pools.aprune_orphans(self.worker_id, set(self.channels))
+            await pools.aprune_orphans(self.worker_id, set(self.connections))
+            if not (self.outages and self.outages.layer_down):
+                await repair_rosters(self.connections)
         except Exception:
             # A database hiccup must not stop the heartbeat for good.
             logger.exception("rtcpool: heartbeat of %s failed", self.worker_id)

@@ -30,7 +30,7 @@ from django.utils import timezone
 from . import signals
 from .conf import POOL_NAME_COLUMN_LENGTH, rtcpool_settings
 from .database import run_in_thread
-from .delivery import Outbox, send_in_background, send_notices
+from .delivery import Outbox, Undelivered, send_in_background, send_notices
 from .models import Peer, Pool, Worker
 from .protocol import ProtocolError
 
@@ -441,31 +441,34 @@ def _deliver_on_commit(outbox: Outbox) -> None:
         transaction.on_commit(lambda: async_to_sync(deliver)(outbox))
 
 
-async def deliver(outbox: Outbox) -> list[str]:
+async def deliver(outbox: Outbox) -> Undelivered:
     """Send each message (see :mod:`rtcpool_django.delivery`); messages to one channel keep
-    their order. Returns the channels that refused a message for ``DELIVERY_TIMEOUT``.
+    their order. Returns what was still undelivered after ``DELIVERY_TIMEOUT``.
 
-    A refused notice is not merely logged: the peer behind that channel would keep a wrong
-    view of its pool for good (a peer it never hears of, or a ghost it never hears leave),
-    and the client cannot tell. So such a peer is evicted as if kicked: the rest of its
-    pool gets ``rtc:close``, and its consumer gets ``rtcpool.kick`` (offered while the
-    channel stays full, up to ``WORKER_TIMEOUT``) and closes the socket, after which the
-    client joins afresh.
+    A notice refused by a channel that stayed full is not merely logged: the peer behind it
+    would keep a wrong view of its pool for good (a peer it never hears of, or a ghost it
+    never hears leave), and the client cannot tell. So such a peer is evicted as if kicked:
+    the rest of its pool gets ``rtc:close``, and its consumer gets ``rtcpool.kick`` (offered
+    while the channel stays full, up to ``WORKER_TIMEOUT``) and closes the socket, after
+    which the client joins afresh. A notice lost because the layer itself failed (Redis
+    unreachable) is not the peer's fault: its worker repairs the roster from the database
+    at its next heartbeat, or as soon as the layer is back (:mod:`rtcpool_django.recovery`).
     """
     # A kick goes to a peer already removed, often one whose channel is full: nobody
     # waits for it, and it is offered for as long as a stalled worker may come back.
     kicks = [(channel, message) for channel, message in outbox if message["type"] == KICK]
-    refused = await send_notices([item for item in outbox if item[1]["type"] != KICK])
+    undelivered = await send_notices([item for item in outbox if item[1]["type"] != KICK])
     if kicks:
-        unkicked = set(await send_notices(kicks, timeout=0))
+        missed = await send_notices(kicks, timeout=0)
+        unkicked = set(missed.full) | set(missed.failed)
         send_in_background(
             [kick for kick in kicks if kick[0] in unkicked],
             timeout=rtcpool_settings.WORKER_TIMEOUT,
         )
-    if refused:
-        evictions, _ = await run_in_thread(_evict, refused)
+    if undelivered.full:
+        evictions, _ = await run_in_thread(_evict, undelivered.full)
         await deliver(evictions)  # ends: each round removes peers, or finds none to remove
-    return refused
+    return undelivered
 
 
 def _evict(channels: list[str]) -> tuple[Outbox, int]:

@@ -153,7 +153,6 @@ class SspClient(BaseSspClient):
         """Wait for the server to close the socket; returns its close code."""
         output = await self.communicator.receive_output(timeout)
         assert output["type"] == "websocket.close", f"expected a close, got {output}"
-        self.closed = True
         return output.get("code")
 
     async def close(self) -> None:

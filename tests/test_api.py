@@ -156,6 +156,7 @@ async def test_kicked_and_stopped_channels_leave_the_pool_group(connect):
     pool = await pools.aget_pool("room")
     layer = get_channel_layer()
     assert len(layer.groups[pool.group_name]) == 2
+    await a.expect("rtc:peer")
 
     await pools.akick(a.id)
     await a.expect("rtc:stop")

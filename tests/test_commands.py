@@ -73,7 +73,8 @@ async def test_rtcpool_kick(connect, transactional_db):
     await a.drain()
     assert await run("rtcpool_kick", b.id) == f"Kicked {b.id}.\n"
     assert await a.expect("rtc:close") == {"id": b.id, "uid": b.id}
-    assert (await b.communicator.receive_output())["code"] == 4001
+    await b.expect("rtc:stop")
+    assert await b.closed_by_server() == 4001
     with pytest.raises(CommandError, match="No live peer"):
         await run("rtcpool_kick", b.id)
 

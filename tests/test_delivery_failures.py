@@ -11,23 +11,25 @@ from django.test import override_settings
 
 from rtcpool_django import pools
 from rtcpool_django.consumers import CLOSE_KICKED
+from rtcpool_django.heartbeat import heartbeat
 from rtcpool_django.models import Peer
 
 
-async def test_a_peer_whose_notice_fails_is_evicted_and_the_join_completes(connect, monkeypatch):
+async def test_a_peer_whose_channel_stays_full_is_evicted_and_the_join_completes(
+    connect, monkeypatch
+):
     b = await connect()
     await b.join("p")
     c = await connect()
     layer = get_channel_layer()
     send = layer.send
 
-    async def failing_send(channel, message):
+    async def full(channel, message):
         if message["type"] == pools.PEER:
-            # As redis-py 8 raises MaxConnectionsError when its pool is exhausted.
-            raise ConnectionError("no connection available")
+            raise ChannelFull(channel)
         await send(channel, message)
 
-    monkeypatch.setattr(layer, "send", failing_send)
+    monkeypatch.setattr(layer, "send", full)
 
     with override_settings(RTCPOOL={"DELIVERY_TIMEOUT": 0.3}):  # the retry bound
         joined = await c.join("p")
@@ -38,6 +40,42 @@ async def test_a_peer_whose_notice_fails_is_evicted_and_the_join_completes(conne
     await b.expect("rtc:stop")
     assert await b.closed_by_server() == CLOSE_KICKED
     assert [str(pk) async for pk in Peer.objects.values_list("id", flat=True)] == [c.id]
+
+
+async def test_a_notice_the_layer_fails_to_send_is_repaired_not_evicted(connect, monkeypatch):
+    """The layer failing (Redis unreachable, no free connection) is nobody's fault: the
+    peer stays, and its worker brings its roster back to the database's truth at the next
+    heartbeat."""
+    b = await connect()
+    await b.join("p")
+    c = await connect()
+    layer = get_channel_layer()
+    send = layer.send
+
+    async def failing_send(channel, message):
+        if message["type"] in (pools.PEER, pools.LEAVE):
+            raise ConnectionError("no connection available")
+        await send(channel, message)
+
+    monkeypatch.setattr(layer, "send", failing_send)
+    with override_settings(RTCPOOL={"DELIVERY_TIMEOUT": 0.1}):
+        assert (await c.join("p"))["peers"] == [b.id]
+        d = await connect()
+        await d.join("p")
+        await d.close()  # its departure is lost too
+    await b.nothing()
+    monkeypatch.setattr(layer, "send", send)
+
+    await heartbeat.tick()
+    # b learns of c (once), and never of d, which came and went.
+    assert await b.expect("rtc:peer") == {"id": c.id}
+    await c.send("rtc:candidate", {"for": b.id, "candidate": None})
+    assert await b.expect("rtc:candidate") == {"from": c.id, "candidate": None}
+    await b.nothing()
+    assert {str(pk) async for pk in Peer.objects.values_list("id", flat=True)} == {b.id, c.id}
+    await heartbeat.tick()  # nothing more to repair
+    await b.nothing()
+    await c.nothing()
 
 
 async def test_a_notice_refused_for_a_moment_is_delivered_late_not_evicted(connect, monkeypatch):
@@ -89,7 +127,7 @@ async def test_notices_after_a_refused_one_wait_for_it(monkeypatch):
 
     monkeypatch.setattr(layer, "send", first_refused)
     outbox = [(channel, {"type": "t", "n": n}) for n in (1, 2, 3)]
-    assert await send_notices(outbox, timeout=5) == []
+    assert not await send_notices(outbox, timeout=5)
     assert [(await layer.receive(channel))["n"] for _ in range(3)] == [1, 2, 3]
 
 
@@ -109,7 +147,8 @@ async def test_a_channel_full_past_the_timeout_is_reported_with_its_later_messag
 
     monkeypatch.setattr(layer, "send", one_full)
     outbox = [(c, {"type": "t", "n": n}) for n in (1, 2, 3) for c in (full, fine)]
-    assert await send_notices(outbox, timeout=0.1) == [full]
+    undelivered = await send_notices(outbox, timeout=0.1)
+    assert undelivered.full == [full] and undelivered.failed == []
     assert [(await layer.receive(fine))["n"] for _ in range(3)] == [1, 2, 3]
     assert (await layer.receive(full))["n"] == 1
     assert full not in layer.channels  # emptied by the receive: 3 never passed the refused 2

@@ -1,0 +1,165 @@
+"""How a worker recovers what its connections missed: lost notices, and channel-layer
+outages.
+
+Rosters repair themselves. A notice can be lost without any peer being at fault: the
+layer failed to take it (Redis unreachable, no free connection), or Redis restarted empty
+and dropped every queue. So at every heartbeat, and at once when the layer reconnects,
+each worker reads the membership of the pools its connections are in (one query) and
+sends each connection whose roster differs an ``rtcpool.sync``: the ``rtc:peer`` and
+``rtc:close`` that bring it back to the truth. A connection whose own peer is gone from
+the database is closed as if kicked.
+
+Outages are ridden through, up to a point. With :class:`rtcpool_django.layers.RedisChannelLayer`
+(which reports ``connected`` and calls ``on_reconnect``), sockets stay open while Redis is
+away: relays are answered ``peer_unavailable``, joins ``unavailable``. When it comes back,
+the worker re-adds its connections to their pools' groups (Redis may have lost them) and
+repairs every roster. An outage longer than ``LAYER_OUTAGE_GRACE`` seconds closes this
+worker's sockets with 1012 (service restart) and removes their peers, so clients rejoin
+cleanly instead of waiting on a pool that no longer moves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from typing import Any
+
+from channels.layers import get_channel_layer
+
+from .conf import rtcpool_settings
+from .database import run_in_thread
+from .delivery import send_notices
+from .models import Peer
+
+logger = logging.getLogger("rtcpool_django")
+
+SYNC = "rtcpool.sync"
+KICK = "rtcpool.kick"
+# WebSocket close code for "service restart": the client should come back.
+CLOSE_SERVICE_RESTART = 1012
+
+
+def _members(pool_ids: set[int]) -> dict[int, dict[str, tuple[str, Any]]]:
+    members: dict[int, dict[str, tuple[str, Any]]] = defaultdict(dict)
+    rows = Peer.objects.filter(pool_id__in=pool_ids).values_list(
+        "id", "pool_id", "channel_name", "description"
+    )
+    for pk, pool_id, channel, description in rows:
+        members[pool_id][str(pk)] = (channel, description)
+    return members
+
+
+async def repair_rosters(connections: dict[str, Any]) -> int:
+    """Bring the roster of every joined connection of this worker back to what the database
+    says; returns how many connections needed it.
+
+    Only differences that cannot be a notice still in flight count: a peer the roster
+    lacks is added (a later ``rtcpool.peer`` for it is then ignored, so it is still told
+    once), and a peer the roster holds is closed only if it was in the roster before the
+    database was read.
+    """
+    joined = {ch: c for ch, c in connections.items() if c.peer_id is not None}
+    if not joined:
+        return 0
+    loop = asyncio.get_running_loop()
+    read_at = loop.time()
+    members = await run_in_thread(_members, {c.pool_id for c in joined.values()})
+    outbox = []
+    for channel, consumer in joined.items():
+        if consumer.peer_id is None or consumer.joined_at > read_at:
+            continue  # left meanwhile, or joined after the read
+        truth = members.get(consumer.pool_id, {})
+        if consumer.peer_id not in truth:
+            outbox.append(
+                (channel, {"type": KICK, "pool": consumer.pool_id, "id": consumer.peer_id})
+            )
+            continue
+        add = {
+            peer_id: [peer_channel, description]
+            for peer_id, (peer_channel, description) in truth.items()
+            if peer_id != consumer.peer_id and peer_id not in consumer.roster
+        }
+        close = [
+            peer_id
+            for peer_id, since in consumer.roster_since.items()
+            if peer_id not in truth and since < read_at
+        ]
+        if add or close:
+            sync = {"type": SYNC, "pool": consumer.pool_id, "add": add, "close": close}
+            outbox.append((channel, sync))
+    if outbox:
+        logger.warning("rtcpool: repairing the view of %d connection(s)", len(outbox))
+        # A repair that cannot be delivered now is tried again at the next heartbeat.
+        await send_notices(outbox)
+    return len(outbox)
+
+
+async def restore_groups(connections: dict[str, Any]) -> None:
+    """Re-add every joined connection to its pool's group (Redis may have restarted empty)."""
+    layer = get_channel_layer()
+    for channel, consumer in list(connections.items()):
+        if consumer.group_name:
+            try:
+                await layer.group_add(consumer.group_name, channel)
+            except Exception as exc:
+                logger.warning("rtcpool: could not restore the group of %s: %r", channel, exc)
+                return
+
+
+class OutageWatch:
+    """Per process: reacts to the channel layer's outages and returns (see the module)."""
+
+    def __init__(self, connections: dict[str, Any]) -> None:
+        self.connections = connections
+        self.layer = get_channel_layer()
+        self._down_since: float | None = None
+
+    @property
+    def supported(self) -> bool:
+        """Whether the layer reports its connection state (rtcpool_django.layers does)."""
+        return hasattr(self.layer, "on_reconnect") and hasattr(self.layer, "connected")
+
+    def install(self) -> asyncio.Task[None] | None:
+        if not self.supported:
+            return None
+        self.layer.on_reconnect(self.reconnected)
+        return asyncio.get_running_loop().create_task(self._watch())
+
+    @property
+    def layer_down(self) -> bool:
+        return self.supported and not self.layer.connected
+
+    async def reconnected(self) -> None:
+        self._down_since = None
+        logger.info("rtcpool: the channel layer is back; restoring groups and rosters")
+        await restore_groups(self.connections)
+        await repair_rosters(self.connections)
+
+    async def _watch(self) -> None:
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(min(1.0, rtcpool_settings.LAYER_OUTAGE_GRACE / 4))
+            if self.layer.connected:
+                self._down_since = None
+                continue
+            if self._down_since is None:
+                self._down_since = loop.time()
+            elif loop.time() - self._down_since > rtcpool_settings.LAYER_OUTAGE_GRACE:
+                await self.give_up()
+                self._down_since = loop.time()  # closed: next time, count afresh
+
+    async def give_up(self) -> None:
+        """Close every socket of this worker with 1012; their consumers remove their peers."""
+        consumers = list(self.connections.values())
+        if consumers:
+            logger.error(
+                "rtcpool: channel layer unreachable for over %.0f s; closing %d socket(s)",
+                rtcpool_settings.LAYER_OUTAGE_GRACE,
+                len(consumers),
+            )
+        for consumer in consumers:
+            try:
+                await consumer.close(code=CLOSE_SERVICE_RESTART)
+            except Exception:
+                logger.exception("rtcpool: could not close %s", consumer.channel_name)
