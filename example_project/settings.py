@@ -124,7 +124,7 @@ else:
 
 RTCPOOL = {
     key: float(os.environ[f"RTCPOOL_{key}"])
-    for key in ("HEARTBEAT_INTERVAL", "WORKER_TIMEOUT", "DELIVERY_TIMEOUT")
+    for key in ("HEARTBEAT_INTERVAL", "WORKER_TIMEOUT", "DELIVERY_TIMEOUT", "LAYER_OUTAGE_GRACE")
     if os.environ.get(f"RTCPOOL_{key}")
 }
 # The demo page names its peers: ws/rtcpool/?name=Ada describes the new peer as {"name": "Ada"}.

@@ -290,10 +290,16 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         if message["id"] != self.peer_id:
             return
         self.peer_id = None  # the row is already gone
-        # rtc:stop first: the RTCPool client tears its connections down on it, while a bare
-        # close leaves it holding peer connections it thinks are live.
+        await self.stop(code=CLOSE_KICKED)
+
+    async def stop(self, code: int) -> None:
+        """Send ``rtc:stop`` and close the socket with ``code``; the peer leaves its pool.
+
+        rtc:stop first: the RTCPool client tears its connections down on it, while a bare
+        close leaves it holding peer connections it thinks are live.
+        """
         await self.send_event("rtc:stop", protocol.stop())
-        await self.close(code=CLOSE_KICKED)
+        await self.close(code=code)
 
 
 async def _finish(awaitable: Awaitable[None]) -> None:

@@ -80,7 +80,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
     SEND_CHUNK = 1000
     #: Reader backoff after a failed Redis call: first delay and cap, in seconds.
     reconnect_delay = 0.05
-    reconnect_delay_max = 5.0
+    reconnect_delay_max = 1.0
 
     def __init__(
         self,

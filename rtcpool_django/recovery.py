@@ -13,9 +13,10 @@ Outages are ridden through, up to a point. With :class:`rtcpool_django.layers.Re
 (which reports ``connected`` and calls ``on_reconnect``), sockets stay open while Redis is
 away: relays are answered ``peer_unavailable``, joins ``unavailable``. When it comes back,
 the worker re-adds its connections to their pools' groups (Redis may have lost them) and
-repairs every roster. An outage longer than ``LAYER_OUTAGE_GRACE`` seconds closes this
-worker's sockets with 1012 (service restart) and removes their peers, so clients rejoin
-cleanly instead of waiting on a pool that no longer moves.
+repairs every roster. An outage longer than ``LAYER_OUTAGE_GRACE`` seconds sends this
+worker's connections ``rtc:stop`` and closes them with 4012 (``CLOSE_LAYER_LOST``), and
+removes their peers, so clients rejoin cleanly instead of waiting on a pool that no longer
+moves.
 """
 
 from __future__ import annotations
@@ -29,15 +30,16 @@ from channels.layers import get_channel_layer
 
 from .conf import rtcpool_settings
 from .database import run_in_thread
-from .delivery import send_notices
+from .delivery import retry, send_notices
 from .models import Peer
 
 logger = logging.getLogger("rtcpool_django")
 
 SYNC = "rtcpool.sync"
 KICK = "rtcpool.kick"
-# WebSocket close code for "service restart": the client should come back.
-CLOSE_SERVICE_RESTART = 1012
+# WebSocket close code after an outage past the grace period: "service restart, join
+# again". (1012 itself is what it means, but daphne's autobahn refuses to send it.)
+CLOSE_LAYER_LOST = 4012
 
 
 def _members(pool_ids: set[int]) -> dict[int, dict[str, tuple[str, Any]]]:
@@ -101,10 +103,14 @@ async def restore_groups(connections: dict[str, Any]) -> None:
     for channel, consumer in list(connections.items()):
         if consumer.group_name:
             try:
-                await layer.group_add(consumer.group_name, channel)
-            except Exception as exc:
-                logger.warning("rtcpool: could not restore the group of %s: %r", channel, exc)
-                return
+                # The first commands after an outage may meet pooled connections that
+                # broke with it; a retry gets a fresh one.
+                await retry(
+                    lambda c=consumer, ch=channel: layer.group_add(c.group_name, ch),
+                    what=f"restoring the group of {channel}",
+                )
+            except Exception:
+                return  # down again: the next reconnect restores them
 
 
 class OutageWatch:
@@ -150,7 +156,7 @@ class OutageWatch:
                 self._down_since = loop.time()  # closed: next time, count afresh
 
     async def give_up(self) -> None:
-        """Close every socket of this worker with 1012; their consumers remove their peers."""
+        """Stop and close every socket of this worker; their consumers remove their peers."""
         consumers = list(self.connections.values())
         if consumers:
             logger.error(
@@ -160,6 +166,6 @@ class OutageWatch:
             )
         for consumer in consumers:
             try:
-                await consumer.close(code=CLOSE_SERVICE_RESTART)
+                await consumer.stop(code=CLOSE_LAYER_LOST)
             except Exception:
                 logger.exception("rtcpool: could not close %s", consumer.channel_name)

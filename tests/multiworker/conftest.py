@@ -57,11 +57,17 @@ def cluster(transactional_db) -> Iterator[Callable[..., list[Worker]]]:
     """
     started: list[Worker] = []
 
-    def start(n: int = 2, layer: str = "core", server: str = "daphne", **env: str) -> list[Worker]:
+    def start(
+        n: int = 2,
+        layer: str = "core",
+        server: str = "daphne",
+        redis_url: str = REDIS_URL,
+        **env: str,
+    ) -> list[Worker]:
         prefix = unique_prefix()
         extra = {"RTCPOOL_CHANNEL_LAYER": LAYERS[layer], **env}
         workers = [
-            Worker(redis_url=REDIS_URL, prefix=prefix, extra_env=extra, server=server)
+            Worker(redis_url=redis_url, prefix=prefix, extra_env=extra, server=server)
             for _ in range(n)
         ]
         started.extend(workers)
