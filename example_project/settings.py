@@ -96,29 +96,25 @@ if os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": channel_layer_backend,
             "CONFIG": {
-                # redis-py 8 defaults would break channels_redis: a 5 s socket_timeout times
-                # idle readers out, and a pool capped at 100 connections raises
-                # MaxConnectionsError when a burst of joins or relays is in flight.
-                "hosts": [
-                    {
-                        "address": os.environ["REDIS_URL"],
-                        "socket_timeout": None,
-                        "max_connections": 1000,
-                    }
-                ],
+                # redis-py 8's 5 s socket_timeout would time the stock layers' idle readers
+                # out (ours waits less than it, but None is right for all).
+                "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": None}],
                 "prefix": os.environ.get("RTCPOOL_CHANNEL_PREFIX", "asgi"),
             },
         }
     }
+    if channel_layer_backend != "rtcpool_django.layers.RedisChannelLayer":
+        # The stock layers' pools raise MaxConnectionsError past redis-py 8's 100
+        # connections, which a burst of joins or relays needs (ours waits for a free one);
+        # and stock RedisChannelLayer queues the messages of all consumers of one process
+        # in one Redis key, so its capacity (default 100) bounds the whole worker. (Ours
+        # defaults to 5000; pub/sub ignores it.)
+        CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["max_connections"] = 1000
+        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = 10000
     if os.environ.get("RTCPOOL_CHANNEL_CAPACITY"):
         CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = int(
             os.environ["RTCPOOL_CHANNEL_CAPACITY"]
         )
-    elif channel_layer_backend != "rtcpool_django.layers.RedisChannelLayer":
-        # Stock RedisChannelLayer queues the messages of all consumers of one process in
-        # one Redis key, so its capacity (default 100) bounds the whole worker: a burst of
-        # joins in a big pool fills it. (Ours defaults to 5000; pub/sub ignores it.)
-        CHANNEL_LAYERS["default"]["CONFIG"]["capacity"] = 10000
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 

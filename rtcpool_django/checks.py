@@ -204,7 +204,8 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
         hosts = [
             host for host in layer.get("CONFIG", {}).get("hosts", []) if isinstance(host, dict)
         ]
-        if any("max_connections" not in host for host in hosts):
+        # rtcpool_django.layers' pools wait for a free connection instead of raising.
+        if backend != OUR_REDIS_LAYER and any("max_connections" not in host for host in hosts):
             messages.append(
                 Warning(
                     "redis-py 8 caps each connection pool at 100 connections and raises "

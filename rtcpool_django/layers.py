@@ -10,8 +10,11 @@ Celery worker or ``manage.py shell`` on the stock layer sends to and receives fr
 What differs, and why:
 
 * ``send`` is one round trip (one Lua script: trim expired, check capacity, ZADD, EXPIRE)
-  instead of four. ``group_send`` is two instead of two plus two per shard. ``send_many``
-  (new) delivers any number of messages in one script call per shard.
+  instead of four, and concurrent sends share it: while one script call to a shard is in
+  flight the next messages wait and go together (``layer_sender``), so a burst uses one
+  connection per shard instead of one per message. ``group_send`` is two round trips
+  instead of two plus two per shard. ``send_many`` (new) delivers any number of messages in
+  one script call per shard.
 * A process's own channels (``specific.<client_prefix>!...``) are read by one reader task per
   process channel and event loop, in batches: one script call acknowledges the previous
   batch, pops up to ``receive_batch_size`` messages into the ``$inflight`` backup and returns
@@ -34,6 +37,10 @@ What differs, and why:
 * The reader's BZPOPMIN waits less than the connections' read timeout, so redis-py 8's 5 s
   default ``socket_timeout`` (channels_redis #422) does not break idle receivers; the
   ``rtcpool.E004`` check does not apply to this layer.
+* Connection pools block: with all ``POOL_SIZE`` (32) connections of a host busy, a command
+  waits for one instead of opening another (redis-py 8 raises ``MaxConnectionsError`` past
+  100, and opening connections by the hundred in a burst is slow); a host's
+  ``max_connections`` still sets the size. Sentinel hosts keep the stock pool.
 * ``capacity`` defaults to ``DEFAULT_CAPACITY`` (5000), not 100: all consumers of a process
   share one Redis key, so the capacity bounds a process, not a consumer.
 * Messages buffered for a channel that no ``receive()`` has read for ``expiry`` seconds (its
@@ -59,10 +66,12 @@ from typing import Any
 
 from channels.exceptions import ChannelFull
 from channels_redis import core
+from redis.asyncio import BlockingConnectionPool
 
 from .layer_buffers import ChannelBuffer
 from .layer_reader import ProcessChannelReader
 from .layer_scripts import DELIVER, GROUP_MEMBERS
+from .layer_sender import ShardSender
 
 logger = logging.getLogger(__name__)
 
@@ -75,6 +84,8 @@ class RedisChannelLayer(core.RedisChannelLayer):
     """
 
     DEFAULT_CAPACITY = 5000
+    #: Connections per Redis host and event loop, unless a host entry sets max_connections.
+    POOL_SIZE = 32
     #: Messages (or group sends) per script call of ``send_many``; bounds how long one call
     #: holds Redis.
     SEND_CHUNK = 1000
@@ -117,18 +128,58 @@ class RedisChannelLayer(core.RedisChannelLayer):
         self._reconnect_callbacks: list[Callable[[], Any]] = []
         self._callback_tasks: set[asyncio.Task[Any]] = set()
         self._last_score = 0.0
+        self._senders: dict[tuple[asyncio.AbstractEventLoop, int], ShardSender] = {}
         self._swept_at = time.monotonic()
+
+    def create_pool(self, index: int) -> Any:
+        """A connection pool that waits for a free connection when all are busy, instead of
+        opening one more (or raising ``MaxConnectionsError`` past ``max_connections``): a
+        burst of joins needs a handful of connections, not one per concurrent command, and
+        redis-py makes each new connection slowly. ``max_connections`` of a host entry
+        still bounds it (default ``POOL_SIZE``). Sentinel hosts keep the stock pool."""
+        host = dict(self.hosts[index])
+        if "master_name" in host:
+            return super().create_pool(index)
+        host.setdefault("max_connections", self.POOL_SIZE)
+        host.setdefault("timeout", None)  # wait as long as it takes; commands time out
+        address = host.pop("address", None)
+        if address is not None:
+            return BlockingConnectionPool.from_url(address, **host)
+        return BlockingConnectionPool(**host)
 
     # --- sending ---------------------------------------------------------------------------
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
-        """Send a message onto a channel in one round trip; raise ``ChannelFull`` if full."""
+        """Send a message onto a channel (one round trip, shared with the sends that wait
+        alongside it: see :mod:`rtcpool_django.layer_sender`); raise ``ChannelFull`` if
+        the channel is full."""
         index = None if "!" in channel else next(self._send_index_generator)
         index, key, payload = self._prepare(channel, message, index)
-        args = [int(self.expiry), int(time.time()) - int(self.expiry)]
-        args += [1, self.get_capacity(channel), repr(self._score()), payload]
-        if await DELIVER(self.connection(index), [key], args):
+        refused = self._sender(index).submit(
+            key, self.get_capacity(channel), self._score(), payload
+        )
+        if await refused:
             raise ChannelFull()
+
+    def _sender(self, index: int) -> ShardSender:
+        loop = asyncio.get_running_loop()
+        sender = self._senders.get((loop, index))
+        if sender is None:
+            for old_loop, old_index in [key for key in self._senders if key[0].is_closed()]:
+                del self._senders[(old_loop, old_index)]
+            sender = self._senders[(loop, index)] = ShardSender(self, index)
+        return sender
+
+    async def deliver_batch(
+        self, index: int, items: list[tuple[str | bytes, int, float, bytes, Any]]
+    ) -> list[int]:
+        """Run the delivery script for ``(key, capacity, score, payload, _)`` items on
+        one shard; returns the positions of the refused ones."""
+        batch = _ShardBatch()
+        for number, (key, capacity, score, payload, _) in enumerate(items):
+            batch.add(number, key, capacity, score)
+            batch.payloads.append(payload)
+        return await self._deliver(index, batch, int(time.time()) - int(self.expiry))
 
     def _prepare(
         self, channel: str, message: dict[str, Any], plain_index: int | None
@@ -154,10 +205,9 @@ class RedisChannelLayer(core.RedisChannelLayer):
         Messages to one channel arrive in list order. If Redis fails, the exception is
         raised and the messages of the other shards may have been delivered.
         """
-        by_shard: dict[int, _ShardBatch] = {}
         plain_shards: dict[str, int] = {}
         names: list[str] = []
-        cutoff = int(time.time()) - int(self.expiry)
+        futures: list[asyncio.Future[bool]] = []
         for channel, message in messages:
             plain_index = None
             if "!" not in channel:
@@ -166,12 +216,11 @@ class RedisChannelLayer(core.RedisChannelLayer):
                     plain_shards[channel] = next(self._send_index_generator)
                 plain_index = plain_shards[channel]
             index, key, payload = self._prepare(channel, message, plain_index)
-            batch = by_shard.setdefault(index, _ShardBatch())
-            batch.add(len(names), key, self.get_capacity(channel), self._score())
-            batch.payloads.append(payload)
+            capacity = self.get_capacity(channel)
+            futures.append(self._sender(index).submit(key, capacity, self._score(), payload))
             names.append(channel)
-        refused = await self._deliver_all(by_shard, cutoff)
-        return [names[i] for i in sorted(refused)]
+        refused = await asyncio.gather(*futures)
+        return [name for name, full in zip(names, refused, strict=True) if full]
 
     async def _deliver_all(self, by_shard: dict[int, _ShardBatch], cutoff: int) -> list[int]:
         """Run the delivery script on every shard at once; message numbers refused."""

@@ -31,6 +31,7 @@ from . import signals
 from .conf import POOL_NAME_COLUMN_LENGTH, rtcpool_settings
 from .database import run_in_thread
 from .delivery import Outbox, Undelivered, send_in_background, send_notices
+from .entry import enter
 from .models import Peer, Pool, Worker
 from .protocol import ProtocolError
 
@@ -128,16 +129,14 @@ def _join(
     if user is not None and not user.is_authenticated:
         user = None
     name = _resolve(requested, scope)
-    while True:
-        # The common case is one transaction: lock the pool row by name (this serialises
-        # the joins and departures of the pool across every worker), admit, read the other
-        # peers and insert the new one.
-        with transaction.atomic():
-            pool = Pool.objects.select_for_update().filter(name=name).first()
-            if pool is not None:
-                peer, others = _enter(pool, scope, user, channel_name, worker)
-                break
-        _create_for_join(name, scope, user)
+    pool = Pool.objects.filter(name=name).first() or _create_for_join(name, scope, user)
+    # Admission reads the pool unlocked: what can change under a join (open, full) is
+    # checked again under the pool's row lock by entry.enter.
+    _admit(scope, user, pool)
+    description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
+    peer, others = enter(
+        pool, channel_name=channel_name, description=description, user=user, worker=worker
+    )
     signals.peer_joined.send(sender=Peer, peer=peer, pool=pool)
 
     peer_id = str(peer.id)
@@ -176,34 +175,18 @@ def _resolve(requested: str, scope: dict[str, Any]) -> str:
     return name
 
 
-def _enter(
-    pool: Pool, scope: dict[str, Any], user: Any, channel_name: str, worker: str
-) -> tuple[Peer, list[tuple[Any, str, Any]]]:
-    """Admit a new peer into ``pool``, whose row the caller has locked."""
-    _admit(scope, user, pool)
-    if not pool.is_open:
-        raise ProtocolError("pool_closed")
-    others = list(Peer.objects.filter(pool=pool).values_list("id", "channel_name", "description"))
-    if pool.max_peers is not None and len(others) >= pool.max_peers:
-        raise ProtocolError("pool_full")
-    description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
-    peer = Peer.objects.create(
-        pool=pool, channel_name=channel_name, description=description, user=user, worker=worker
-    )
-    return peer, others
-
-
-def _create_for_join(name: str, scope: dict[str, Any], user: Any) -> None:
+def _create_for_join(name: str, scope: dict[str, Any], user: Any) -> Pool:
     """Create the pool a join asks for, if joining may create it and the joiner would be
     admitted: a refused join must leave no pool behind."""
     if not rtcpool_settings.AUTO_CREATE_POOLS:
         raise ProtocolError("pool_not_found")
     _admit(scope, user, Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS))
-    # Another join may create it meanwhile (then this is a no-op): either way the caller
-    # locks the row that exists and admits against it.
-    Pool.objects.get_or_create(
+    # Another join may create it meanwhile, maybe differently: the caller admits against
+    # the row that exists.
+    pool, _ = Pool.objects.get_or_create(
         name=name, defaults={"max_peers": rtcpool_settings.DEFAULT_MAX_PEERS}
     )
+    return pool
 
 
 def _admit(scope: dict[str, Any], user: Any, pool: Pool) -> None:

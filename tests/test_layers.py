@@ -15,6 +15,7 @@ import redis.asyncio as aioredis
 from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer as StockLayer
+from redis.asyncio import BlockingConnectionPool
 
 from rtcpool_django import layers
 from rtcpool_django.layer_reader import ProcessChannelReader
@@ -481,7 +482,27 @@ def test_sentinel_and_dict_host_configs_build_like_stock():
         stock, ours = StockLayer(hosts=hosts), RedisChannelLayer(hosts=hosts)
         assert ours.hosts == stock.hosts
         for index in range(len(hosts)):
-            assert type(ours.create_pool(index)) is type(stock.create_pool(index))
+            stock_pool, our_pool = stock.create_pool(index), ours.create_pool(index)
+            if "master_name" in hosts[index]:
+                assert type(our_pool) is type(stock_pool)
+                continue
+            # Same server, database and options; but a pool that waits for a free
+            # connection instead of opening one per concurrent command.
+            assert isinstance(our_pool, BlockingConnectionPool)
+            for key in ("host", "port", "db", "socket_timeout"):
+                assert our_pool.connection_kwargs.get(key) == stock_pool.connection_kwargs.get(key)
+            assert our_pool.max_connections == RedisChannelLayer.POOL_SIZE
+
+
+async def test_a_burst_waits_for_pooled_connections_instead_of_opening_more(make):
+    """500 concurrent commands through a pool of 3 connections: none fails, and no more
+    than 3 connections are ever opened (redis-py 8's plain pool would raise
+    MaxConnectionsError past its size, and opens one per concurrent command below it)."""
+    ours = make(hosts=[{**host(), "max_connections": 3}])
+    channel = await ours.new_channel()
+    await asyncio.gather(*(ours.group_add(f"burst{n % 7}", channel) for n in range(500)))
+    pool = ours.connection(0).connection_pool
+    assert len(pool._available_connections) + len(pool._in_use_connections) <= 3
 
 
 @pytest.fixture
