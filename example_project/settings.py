@@ -7,6 +7,7 @@ several workers that share pools through PostgreSQL and Redis.
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -114,7 +115,7 @@ if os.environ.get("REDIS_URL"):
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-RTCPOOL = {
+RTCPOOL: dict[str, Any] = {
     key: float(os.environ[f"RTCPOOL_{key}"])
     for key in ("HEARTBEAT_INTERVAL", "WORKER_TIMEOUT")
     if os.environ.get(f"RTCPOOL_{key}")
@@ -122,7 +123,7 @@ RTCPOOL = {
 # The demo page names its peers: ws/rtcpool/?name=Ada describes the new peer as {"name": "Ada"}.
 RTCPOOL["INITIAL_DESCRIPTION"] = "example_project.demo.policy.initial_description"
 
-AUTH_PASSWORD_VALIDATORS = []
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

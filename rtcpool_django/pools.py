@@ -18,14 +18,15 @@ import asyncio
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -33,6 +34,17 @@ from django.utils import timezone
 from . import signals
 from .conf import rtcpool_settings
 from .models import Peer, Pool, Worker
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class _PeerCount(TypedDict):
+        peer_count: int
+
+    #: A :class:`Pool` from :func:`list_pools`, which carries ``peer_count``.
+    PoolWithPeerCount: TypeAlias = WithAnnotations[Pool, _PeerCount]
 from .protocol import ProtocolError
 
 logger = logging.getLogger("rtcpool_django")
@@ -76,7 +88,7 @@ def create_pool(
     return Pool.objects.create(name=name, max_peers=max_peers, private=private, is_open=is_open)
 
 
-def list_pools() -> QuerySet[Pool]:
+def list_pools() -> QuerySet[PoolWithPeerCount]:
     """All pools by name, each annotated with ``peer_count`` (its live peers)."""
     # Explicit order: Django ignores Meta.ordering in aggregating (GROUP BY) queries.
     return Pool.objects.annotate(peer_count=Count("peers")).order_by("name")
@@ -101,7 +113,7 @@ async def acreate_pool(
     )
 
 
-async def alist_pools() -> list[Pool]:
+async def alist_pools() -> list[PoolWithPeerCount]:
     """Async :func:`list_pools`, evaluated to a list."""
     return await database_sync_to_async(lambda: list(list_pools()))()
 
@@ -114,7 +126,9 @@ async def alive_peers(pool: Pool | str) -> list[Peer]:
 # --- join and leave (the consumer's side) ------------------------------------------------
 
 
-async def ajoin(requested: str, *, channel_name: str, worker: str, scope: dict[str, Any]) -> Joined:
+async def ajoin(
+    requested: str, *, channel_name: str, worker: str, scope: Mapping[str, Any]
+) -> Joined:
     """Join the pool named ``requested`` (after aliasing); raises ``ProtocolError``.
 
     Every other peer gets ``rtcpool.peer`` before this returns, so a relay the joiner
@@ -126,7 +140,7 @@ async def ajoin(requested: str, *, channel_name: str, worker: str, scope: dict[s
 
 
 def _join(
-    requested: str, channel_name: str, worker: str, scope: dict[str, Any]
+    requested: str, channel_name: str, worker: str, scope: Mapping[str, Any]
 ) -> tuple[Joined, Outbox]:
     user = scope.get("user")
     if user is not None and not user.is_authenticated:
@@ -188,7 +202,7 @@ def _pool_for_join(name: str) -> Pool:
     return Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS)
 
 
-def _admit(scope: dict[str, Any], user: Any, pool: Pool) -> None:
+def _admit(scope: Mapping[str, Any], user: Any, pool: Pool) -> None:
     if not rtcpool_settings.ADMIT_PEER(scope, user, pool):
         # A private pool does not reveal that it exists to those it refuses.
         raise ProtocolError("pool_not_found" if pool.private else "forbidden")
@@ -394,7 +408,7 @@ async def deliver(outbox: Outbox) -> list[str]:
     """
     if not outbox:
         return []
-    layer = get_channel_layer()
+    layer = _channel_layer()
     per_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for channel, message in outbox:
         per_channel[channel].append(message)
@@ -420,6 +434,13 @@ async def deliver(outbox: Outbox) -> list[str]:
     return refused
 
 
+def _channel_layer() -> BaseChannelLayer:
+    layer = get_channel_layer()
+    if layer is None:  # rtcpool.E003 reports this at startup already
+        raise ImproperlyConfigured("rtcpool_django needs CHANNEL_LAYERS['default'].")
+    return layer
+
+
 def _evict(channels: list[str]) -> tuple[Outbox, int]:
     peer_ids = Peer.objects.filter(channel_name__in=channels).values_list("id", flat=True)
     return _remove([str(pk) for pk in peer_ids], reason="unavailable")
@@ -437,7 +458,7 @@ def _retry_kick(channel: str, message: dict[str, Any]) -> None:
         while asyncio.get_running_loop().time() < deadline:
             await asyncio.sleep(0.2)
             try:
-                await get_channel_layer().send(channel, message)
+                await _channel_layer().send(channel, message)
                 return
             except Exception:
                 continue

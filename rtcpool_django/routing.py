@@ -5,5 +5,6 @@ from django.urls import path
 from .consumers import PoolConsumer
 
 websocket_urlpatterns = [
-    path("ws/rtcpool/", PoolConsumer.as_asgi(), name="rtcpool"),
+    # URLRouter takes Django paths to ASGI apps; django-stubs types path() for views only.
+    path("ws/rtcpool/", PoolConsumer.as_asgi(), name="rtcpool"),  # type: ignore[arg-type]
 ]
