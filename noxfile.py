@@ -116,4 +116,4 @@ def docs(session: nox.Session) -> None:
     """Build the Sphinx site with warnings as errors (what Read the Docs builds)."""
     session.install("-r", "docs/requirements.txt", "-e", ".", _django_spec(NEWEST[0]))
     out = os.path.join(session.create_tmp(), "html")
-    session.run("sphinx-build", "-W", "--keep-going", "-n", "-q", "-b", "html", "docs", out)
+    session.run("sphinx-build", "-W", "--keep-going", "-q", "-b", "html", "docs", out)
