@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-# autodoc imports rtcpool_django.pools, which needs configured Django settings.
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "example_project.settings")
+# autodoc imports rtcpool_django.pools and the models, which need configured settings:
+# minimal ones of our own, so that the build never depends on the environment (a
+# DATABASE_URL, the example project's extras).
 import django  # noqa: E402
+from django.conf import settings  # noqa: E402
 
+settings.configure(
+    INSTALLED_APPS=[
+        "django.contrib.auth",
+        "django.contrib.contenttypes",
+        "channels",
+        "rtcpool_django",
+    ],
+    DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+    CHANNEL_LAYERS={"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}},
+)
 django.setup()
 
 import rtcpool_django  # noqa: E402
