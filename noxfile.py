@@ -30,6 +30,10 @@ nox.options.reuse_venv = "yes"
 # Interpreters come from the machine (pyenv, Debian, ...): never fetch a Python build.
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = True
+# Every session may run beside another under `nox -j 2` (.ci/run): each has its own venv,
+# test database (named by pid), Redis prefix and free ports, and much of a test run is
+# spent waiting on sockets and subprocesses, so two at once cut the wall time.
+PARALLEL = {"allow_parallel": True}
 
 # Every supported Django with every Python it supports (Django 6 needs Python >= 3.12).
 MATRIX: dict[str, tuple[str, ...]] = {
@@ -55,12 +59,13 @@ def _install(session: nox.Session, django: str, extras: str = "test,redis,postgr
     session.install("-e", f".[{extras}]", _django_spec(django))
 
 
-def _pytest(session: nox.Session, *args: str, env: dict[str, str] | None = None) -> None:
+def _pytest(
+    session: nox.Session, *args: str, env: dict[str, str] | None = None, posargs: bool = True
+) -> None:
+    extra = session.posargs if posargs else []
     # With arguments of one's own (-k, a path) a run may select nothing: pytest's exit 5.
-    codes = [0, 5] if session.posargs else [0]
-    session.run(
-        "pytest", "-p", "no:cacheprovider", *args, *session.posargs, env=env, success_codes=codes
-    )
+    codes = [0, 5] if extra else [0]
+    session.run("pytest", "-p", "no:cacheprovider", *args, *extra, env=env, success_codes=codes)
 
 
 def _make_cell(django: str, python: str) -> None:
@@ -82,15 +87,16 @@ def _make_cell(django: str, python: str) -> None:
         + ("the full suite on PostgreSQL + Redis, then " if full else "")
         + "the in-process suite on SQLite."
     )
-    nox.session(name=f"tests-django{django}-py{python}", python=python, tags=tags)(cell)
+    nox.session(name=f"tests-django{django}-py{python}", python=python, tags=tags, **PARALLEL)(cell)
 
 
-for _django, _pythons in MATRIX.items():
-    for _python in _pythons:
-        _make_cell(_django, _python)
+# The two long full-suite cells first, so that `nox -j 2` runs the short ones beside them.
+_CELLS = [(django, python) for django, pythons in MATRIX.items() for python in pythons]
+for _django, _python in sorted(_CELLS, key=lambda cell: cell not in FULL_SUITE):
+    _make_cell(_django, _python)
 
 
-@nox.session(python=NEWEST[1], tags=["checks"])
+@nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def lint(session: nox.Session) -> None:
     """ruff check and ruff format --check on the whole repository."""
     session.install("ruff>=0.6")
@@ -98,7 +104,7 @@ def lint(session: nox.Session) -> None:
     session.run("ruff", "format", "--check", ".")
 
 
-@nox.session(python=NEWEST[1], tags=["checks"])
+@nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def typing(session: nox.Session) -> None:
     """mypy with django-stubs and types-channels on the rtcpool_django package."""
     _install(session, NEWEST[0], "typing,redis,postgres")
@@ -107,10 +113,10 @@ def typing(session: nox.Session) -> None:
     session.run("mypy")  # what to check and how: [tool.mypy] in pyproject.toml
 
 
-@nox.session(python=NEWEST[1], tags=["checks"])
+@nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def package(session: nox.Session) -> None:
     """Build sdist + wheel, twine check them, and test the wheel in a project outside."""
-    session.install("build", "twine")
+    session.install("build", "twine", "uv")
     # Not session.create_tmp(): that points TMPDIR into the repository, and the test's
     # project must live outside it.
     dist = tempfile.mkdtemp(prefix="rtcpool-dist-")
@@ -119,12 +125,13 @@ def package(session: nox.Session) -> None:
     # The test installs that wheel outside the repository and runs a new project on it.
     _install(session, NEWEST[0])
     try:
-        _pytest(session, "-m", "package", env={"DATABASE_URL": "", "RTCPOOL_DIST_DIR": dist})
+        env = {"DATABASE_URL": "", "RTCPOOL_DIST_DIR": dist}
+        _pytest(session, "-m", "package", env=env, posargs=False)
     finally:
         shutil.rmtree(dist, ignore_errors=True)
 
 
-@nox.session(python=NEWEST[1], tags=["checks"])
+@nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def docs(session: nox.Session) -> None:
     """Build the Sphinx site with warnings as errors (what Read the Docs builds)."""
     session.install("-r", "docs/requirements.txt", "-e", ".", _django_spec(NEWEST[0]))
