@@ -7,6 +7,7 @@ several workers that share pools through PostgreSQL and Redis.
 
 import os
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -92,7 +93,7 @@ if os.environ.get("REDIS_URL"):
     channel_layer_backend = os.environ.get(
         "RTCPOOL_CHANNEL_LAYER", "rtcpool_django.layers.RedisChannelLayer"
     )
-    CHANNEL_LAYERS = {
+    CHANNEL_LAYERS: dict[str, Any] = {
         "default": {
             "BACKEND": channel_layer_backend,
             "CONFIG": {
@@ -118,7 +119,7 @@ if os.environ.get("REDIS_URL"):
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
-RTCPOOL = {
+RTCPOOL: dict[str, Any] = {
     key: float(os.environ[f"RTCPOOL_{key}"])
     for key in ("HEARTBEAT_INTERVAL", "WORKER_TIMEOUT", "DELIVERY_TIMEOUT", "LAYER_OUTAGE_GRACE")
     if os.environ.get(f"RTCPOOL_{key}")
@@ -132,7 +133,7 @@ def url_list(value: str) -> list[str]:
 
 
 # ICE servers of rtcpool/ice-servers/, which the demo page fetches before it joins: STUN and
-# TURN URLs comma-separated, and coturn's static-auth-secret (README, "TURN").
+# TURN URLs comma-separated, and coturn's static-auth-secret (docs: "TURN").
 if os.environ.get("RTCPOOL_STUN_URLS"):
     RTCPOOL["STUN_URLS"] = url_list(os.environ["RTCPOOL_STUN_URLS"])
 if os.environ.get("RTCPOOL_TURN_URLS"):
@@ -142,7 +143,7 @@ if os.environ.get("RTCPOOL_TURN_SECRET"):
 if os.environ.get("RTCPOOL_TURN_CREDENTIAL_TTL"):
     RTCPOOL["TURN_CREDENTIAL_TTL"] = int(os.environ["RTCPOOL_TURN_CREDENTIAL_TTL"])
 
-AUTH_PASSWORD_VALIDATORS = []
+AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True

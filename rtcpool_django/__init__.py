@@ -1,3 +1,3 @@
 """rtcpool_django: a Django Channels app that is an ssp v2 signalling server for RTCPool."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -32,7 +32,7 @@ class LivePeerFormSet(BaseInlineFormSet):
         initial = index is not None and index < self.initial_form_count()
         if self.is_bound and initial and form.instance._state.adding:
             # Keep only a lenient id field (the formset sets it required afterwards).
-            form.fields = {self.model._meta.pk.name: CharField(required=False)}
+            form.fields = {"id": CharField(required=False)}  # Peer's primary key
 
 
 class PeerInline(admin.TabularInline):
@@ -62,7 +62,7 @@ class PoolAdmin(admin.ModelAdmin):
         return pools.list_pools()
 
     @admin.display(description=_("live peers"), ordering="peer_count")
-    def peer_count(self, pool: Pool) -> int:
+    def peer_count(self, pool: pools.PoolWithPeerCount) -> int:
         return pool.peer_count
 
     @admin.action(description=_("Close selected pools"), permissions=["change"])
@@ -134,8 +134,14 @@ class PeerAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)
+    def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
+        # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 and
+        # 6.0 do not know it, so hand it on only when Django gave it.
+        if action_location is None:
+            actions = super().get_actions(request)
+        else:
+            # django-stubs 6.1.2 does not know the parameter yet.
+            actions = super().get_actions(request, action_location=action_location)  # type: ignore[call-arg]
         actions.pop("delete_selected", None)  # "kick selected peers" is the delete here
         return actions
 

@@ -15,6 +15,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
 
+#: Every ``RTCPOOL`` key with its default; a key not listed here is an error (rtcpool.E001).
 DEFAULTS: dict[str, Any] = {
     # Joining a pool that does not exist creates it (unless the name resolves to nothing).
     "AUTO_CREATE_POOLS": True,
@@ -94,6 +95,7 @@ class RTCPoolSettings:
                 delattr(self, name)
 
 
+#: The settings the app reads: ``rtcpool_settings.MAX_FRAME_BYTES``, hooks already imported.
 rtcpool_settings = RTCPoolSettings()
 
 

@@ -37,7 +37,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
     pool_id: int | None = None
     group_name: str | None = None
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
             await super().__call__(scope, receive, send)
         except asyncio.CancelledError:
@@ -46,7 +46,9 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             # cancelled: the process would exit while the others are still telling their
             # pools that they left. So depart in full and then end normally.
             await _finish(self._depart())
-            asyncio.current_task().uncancel()
+            task = asyncio.current_task()
+            if task is not None:  # always true inside a coroutine the loop runs
+                task.uncancel()
         except BaseException:
             # Whatever else ends the connection (the channel layer failing in the receive
             # loop, a bug in a handler) must not leave a ghost peer that its pool keeps
@@ -128,7 +130,9 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
 
     # --- frames from the client ----------------------------------------------------------
 
-    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
         try:
             if text_data is None:
                 raise ProtocolError("binary_frame")
@@ -140,9 +144,10 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
                 max_pool_name_length=rtcpool_settings.MAX_POOL_NAME_LENGTH,
             )
             if isinstance(event, Sdp):
-                await self.relay(event.to, "rtc:sdp", protocol.sdp(self.peer_id, event.description))
+                data = protocol.sdp(self._joined_peer_id(), event.description)
+                await self.relay(event.to, "rtc:sdp", data)
             elif isinstance(event, Candidate):
-                data = protocol.candidate(self.peer_id, event.candidate)
+                data = protocol.candidate(self._joined_peer_id(), event.candidate)
                 await self.relay(event.for_, "rtc:candidate", data)
             elif isinstance(event, Join):
                 await self.join(event.pool)
@@ -190,6 +195,11 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             "rtc:joined",
             protocol.joined(joined.peer_id, peers, joined.descriptions, joined.pool_name),
         )
+
+    def _joined_peer_id(self) -> str:
+        if self.peer_id is None:
+            raise ProtocolError("not_joined")
+        return self.peer_id
 
     async def relay(self, to: str, event_type: str, data: dict[str, Any]) -> None:
         """The hot path: roster lookup and one channel-layer send, no database."""

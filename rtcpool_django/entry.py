@@ -113,12 +113,13 @@ def _enter_batched(peer: Peer) -> Others:
             cursor.execute("ROLLBACK")
             raise
     (_, _), (pool_rows, _), (other_rows, _), (_, inserted), (_, _) = results
+    assert other_rows is not None
     if not pool_rows:
         raise ProtocolError("pool_not_found")
     if inserted != 1:
         is_open, _ = pool_rows[0]
         raise ProtocolError("pool_full" if is_open else "pool_closed")
     return [
-        (pk, channel, field.from_db_value(description, None, connection))
+        (pk, channel, field.from_db_value(description, None, connection))  # type: ignore[arg-type]
         for pk, channel, description in other_rows
     ]

@@ -177,7 +177,7 @@ class _ShardReader:
         if read_timeout is not None and read_timeout <= timeout + 0.5:
             # 0 would make BZPOPMIN block forever.
             timeout = max(read_timeout / 2, 0.01)
-        return timeout
+        return float(timeout)
 
     async def _pop_batch(self, connection: Any) -> bool:
         """Acknowledge the last batch handed over (or put back one that was not), pop the
@@ -197,10 +197,11 @@ class _ShardReader:
 def _socket_timeout(pool: Any) -> float | None:
     """The read timeout of a pool's connections: as configured, else the class default."""
     if "socket_timeout" in pool.connection_kwargs:
-        return pool.connection_kwargs["socket_timeout"]
+        configured = pool.connection_kwargs["socket_timeout"]
+        return None if configured is None else float(configured)
     for cls in pool.connection_class.__mro__:
         if "__init__" in vars(cls):
             parameter = inspect.signature(cls.__init__).parameters.get("socket_timeout")
             if parameter is not None and parameter.default is not inspect.Parameter.empty:
-                return parameter.default
+                return None if parameter.default is None else float(parameter.default)
     return None

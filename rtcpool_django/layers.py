@@ -119,7 +119,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
         )
         self.receive_batch_size = receive_batch_size
         # Local buffers by full channel name; replaces stock's BoundedQueues.
-        self.receive_buffer: dict[str, ChannelBuffer] = {}  # type: ignore[assignment]
+        self.receive_buffer: dict[str, ChannelBuffer] = {}
         #: Messages dropped from full local buffers (consumers that stopped reading).
         self.dropped_messages = 0
         #: False while a reader cannot reach Redis; True otherwise.
@@ -243,7 +243,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
         refused: list[int] = []
         for start in range(0, len(batch.numbers), self.SEND_CHUNK):
             chunk = range(start, min(start + self.SEND_CHUNK, len(batch.numbers)))
-            keys: dict[str, int] = {}
+            keys: dict[str | bytes, int] = {}
             args: list[Any] = [int(self.expiry), cutoff]
             for i in chunk:
                 key_number = keys.setdefault(batch.keys[i], len(keys) + 1)
@@ -299,7 +299,8 @@ class RedisChannelLayer(core.RedisChannelLayer):
         """Receive the next message of a channel. Cancelling it loses nothing."""
         assert self.require_valid_channel_name(channel)
         if "!" not in channel:
-            return await super().receive(channel)
+            message: dict[str, Any] = await super().receive(channel)
+            return message
         real_channel = self.non_local_name(channel)
         assert real_channel.endswith(self.client_prefix + "!"), "Wrong client prefix"
         process_channel = self._readers.get(real_channel)

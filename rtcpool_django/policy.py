@@ -23,22 +23,23 @@ Each hook is a plain synchronous function, called in a thread where the ORM may 
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.http import HttpRequest
 
 
-def resolve_pool_name(requested: str, scope: dict[str, Any]) -> str | None:
+def resolve_pool_name(requested: str, scope: Mapping[str, Any]) -> str | None:
     """Use the requested name as is."""
     return requested
 
 
-def admit_peer(scope: dict[str, Any], user: Any, pool: Any) -> bool:
+def admit_peer(scope: Mapping[str, Any], user: Any, pool: Any) -> bool:
     """Anyone may join a public pool; a private pool admits signed-in users only."""
     return not pool.private or user is not None
 
 
-def initial_description(scope: dict[str, Any], user: Any, pool: Any) -> Any:
+def initial_description(scope: Mapping[str, Any], user: Any, pool: Any) -> Any:
     """No description until the back-end sets one."""
     return None
 

@@ -17,12 +17,14 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from asgiref.sync import async_to_sync
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -33,6 +35,17 @@ from .database import run_in_thread
 from .delivery import Outbox, Undelivered, send_in_background, send_notices
 from .entry import enter
 from .models import Peer, Pool, Worker
+
+if TYPE_CHECKING:
+    from typing import TypedDict
+
+    from django_stubs_ext import WithAnnotations
+
+    class _PeerCount(TypedDict):
+        peer_count: int
+
+    #: A :class:`Pool` from :func:`list_pools`, which carries ``peer_count``.
+    PoolWithPeerCount: TypeAlias = WithAnnotations[Pool, _PeerCount]
 from .protocol import ProtocolError
 
 logger = logging.getLogger("rtcpool_django")
@@ -73,7 +86,7 @@ def create_pool(
     return Pool.objects.create(name=name, max_peers=max_peers, private=private, is_open=is_open)
 
 
-def list_pools() -> QuerySet[Pool]:
+def list_pools() -> QuerySet[PoolWithPeerCount]:
     """All pools by name, each annotated with ``peer_count`` (its live peers)."""
     # Explicit order: Django ignores Meta.ordering in aggregating (GROUP BY) queries.
     return Pool.objects.annotate(peer_count=Count("peers")).order_by("name")
@@ -98,7 +111,7 @@ async def acreate_pool(
     )
 
 
-async def alist_pools() -> list[Pool]:
+async def alist_pools() -> list[PoolWithPeerCount]:
     """Async :func:`list_pools`, evaluated to a list."""
     return await run_in_thread(lambda: list(list_pools()))
 
@@ -111,7 +124,9 @@ async def alive_peers(pool: Pool | str) -> list[Peer]:
 # --- join and leave (the consumer's side) ------------------------------------------------
 
 
-async def ajoin(requested: str, *, channel_name: str, worker: str, scope: dict[str, Any]) -> Joined:
+async def ajoin(
+    requested: str, *, channel_name: str, worker: str, scope: Mapping[str, Any]
+) -> Joined:
     """Join the pool named ``requested`` (after aliasing); raises ``ProtocolError``.
 
     Every other peer gets ``rtcpool.peer`` before this returns, so a relay the joiner
@@ -123,7 +138,7 @@ async def ajoin(requested: str, *, channel_name: str, worker: str, scope: dict[s
 
 
 def _join(
-    requested: str, channel_name: str, worker: str, scope: dict[str, Any]
+    requested: str, channel_name: str, worker: str, scope: Mapping[str, Any]
 ) -> tuple[Joined, Outbox]:
     user = scope.get("user")
     if user is not None and not user.is_authenticated:
@@ -158,7 +173,7 @@ def _join(
     return joined, [(channel, notice) for _, channel, _ in others]
 
 
-def _resolve(requested: str, scope: dict[str, Any]) -> str:
+def _resolve(requested: str, scope: Mapping[str, Any]) -> str:
     name = rtcpool_settings.RESOLVE_POOL_NAME(requested, scope)
     if not name:
         raise ProtocolError("pool_not_found")
@@ -175,7 +190,7 @@ def _resolve(requested: str, scope: dict[str, Any]) -> str:
     return name
 
 
-def _create_for_join(name: str, scope: dict[str, Any], user: Any) -> Pool:
+def _create_for_join(name: str, scope: Mapping[str, Any], user: Any) -> Pool:
     """Create the pool a join asks for, if joining may create it and the joiner would be
     admitted: a refused join must leave no pool behind."""
     if not rtcpool_settings.AUTO_CREATE_POOLS:
@@ -189,7 +204,7 @@ def _create_for_join(name: str, scope: dict[str, Any], user: Any) -> Pool:
     return pool
 
 
-def _admit(scope: dict[str, Any], user: Any, pool: Pool) -> None:
+def _admit(scope: Mapping[str, Any], user: Any, pool: Pool) -> None:
     if not rtcpool_settings.ADMIT_PEER(scope, user, pool):
         # A private pool does not reveal that it exists to those it refuses.
         raise ProtocolError("pool_not_found" if pool.private else "forbidden")
@@ -452,6 +467,13 @@ async def deliver(outbox: Outbox) -> Undelivered:
         evictions, _ = await run_in_thread(_evict, undelivered.full)
         await deliver(evictions)  # ends: each round removes peers, or finds none to remove
     return undelivered
+
+
+def _channel_layer() -> BaseChannelLayer:
+    layer = get_channel_layer()
+    if layer is None:  # rtcpool.E003 reports this at startup already
+        raise ImproperlyConfigured("rtcpool_django needs CHANNEL_LAYERS['default'].")
+    return layer
 
 
 def _evict(channels: list[str]) -> tuple[Outbox, int]:

@@ -9,6 +9,7 @@ listed in the README.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -149,7 +150,7 @@ def _peer_id(data: dict[str, Any], key: str) -> str:
     return value
 
 
-_PARSERS = {
+_PARSERS: dict[str, Callable[[dict[str, Any], int], ClientEvent]] = {
     "rtc:join": _parse_join,
     "rtc:sdp": _parse_sdp,
     "rtc:candidate": _parse_candidate,

@@ -22,6 +22,7 @@ moves.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import defaultdict
 from typing import Any
@@ -99,14 +100,14 @@ async def repair_rosters(connections: dict[str, Any]) -> int:
 
 async def restore_groups(connections: dict[str, Any]) -> None:
     """Re-add every joined connection to its pool's group (Redis may have restarted empty)."""
-    layer = get_channel_layer()
+    layer: Any = get_channel_layer()
     for channel, consumer in list(connections.items()):
         if consumer.group_name:
             try:
                 # The first commands after an outage may meet pooled connections that
                 # broke with it; a retry gets a fresh one.
                 await retry(
-                    lambda c=consumer, ch=channel: layer.group_add(c.group_name, ch),
+                    functools.partial(layer.group_add, consumer.group_name, channel),
                     what=f"restoring the group of {channel}",
                 )
             except Exception:
@@ -118,7 +119,8 @@ class OutageWatch:
 
     def __init__(self, connections: dict[str, Any]) -> None:
         self.connections = connections
-        self.layer = get_channel_layer()
+        # Any: on_reconnect and connected are rtcpool_django.layers' own.
+        self.layer: Any = get_channel_layer()
         self._down_since: float | None = None
 
     @property

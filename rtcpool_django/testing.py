@@ -76,7 +76,8 @@ class BaseSspClient:
         """The next frame, which must be of ``event_type``; returns its data."""
         frame = await self.recv(self.default_timeout if timeout is None else timeout)
         assert frame["type"] == event_type, f"expected {event_type}, got {frame}"
-        return frame["data"]
+        data: dict[str, Any] = frame["data"]
+        return data
 
     async def error(self, reason: str, timeout: float | None = None) -> dict[str, Any]:
         """The next frame, which must be ``rtc:error`` with ``reason`` and a message."""
@@ -115,7 +116,8 @@ class SspClient(BaseSspClient):
             application = PoolConsumer.as_asgi()
         communicator = WebsocketCommunicator(application, path, headers=headers)
         if user is not None:
-            communicator.scope["user"] = user
+            scope: dict[str, Any] = communicator.scope  # type: ignore[assignment]
+            scope["user"] = user
         connected, _ = await communicator.connect()
         assert connected, f"the application refused the WebSocket connection to {path}"
         return cls(communicator)
@@ -134,7 +136,8 @@ class SspClient(BaseSspClient):
     async def recv(self, timeout: float | None = None) -> dict[str, Any]:
         """The next frame, decoded: ``{"type": ..., "data": ...}``."""
         wait = self.default_timeout if timeout is None else timeout
-        return json.loads(await self.communicator.receive_from(timeout=wait))
+        frame: dict[str, Any] = json.loads(await self.communicator.receive_from(timeout=wait))
+        return frame
 
     async def nothing(self, timeout: float = 0.1) -> None:
         """Assert that no frame comes within ``timeout`` seconds."""

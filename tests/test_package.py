@@ -1,0 +1,219 @@
+"""The built package works for a site that installs it: a wheel in a fresh venv outside
+the repository, a new Django project around it, ``migrate``, ``check`` and the bundled
+client found by staticfiles.
+
+Marked ``package`` (``nox -s package`` runs it): it builds the distributions and installs
+Django, Channels and daphne into a new venv, which takes a while. ``RTCPOOL_DIST_DIR``
+names a directory that already holds the built sdist and wheel (the nox session builds
+them once for ``twine check`` too); without it the test builds them itself.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import venv
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import rtcpool_django
+
+pytestmark = pytest.mark.package
+
+ROOT = Path(__file__).resolve().parent.parent
+BUNDLE = "rtcpool_django/static/rtcpool_django/rtcpool.js"
+
+SETTINGS = """
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+SECRET_KEY = "package-test"
+DEBUG = True
+ALLOWED_HOSTS = ["127.0.0.1"]
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "channels",
+    "rtcpool_django",
+]
+MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+]
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+ROOT_URLCONF = "mysite.urls"
+ASGI_APPLICATION = "mysite.asgi.application"
+CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": BASE_DIR / "db.sqlite3"}}
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "static"
+USE_TZ = True
+"""
+
+URLS = """
+from django.contrib import admin
+from django.urls import path
+
+urlpatterns = [path("admin/", admin.site.urls)]
+"""
+
+ASGI = """
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+django_asgi_app = get_asgi_application()
+
+from channels.auth import AuthMiddlewareStack
+from channels.routing import ProtocolTypeRouter, URLRouter
+from channels.security.websocket import AllowedHostsOriginValidator
+
+from rtcpool_django.routing import websocket_urlpatterns
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": AllowedHostsOriginValidator(
+            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+        ),
+    }
+)
+"""
+
+MANAGE = """
+import os
+import sys
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
+from django.core.management import execute_from_command_line
+
+execute_from_command_line(sys.argv)
+"""
+
+
+@pytest.fixture(scope="module")
+def dist(tmp_path_factory) -> Path:
+    """A directory with the sdist and the wheel of this checkout."""
+    given = os.environ.get("RTCPOOL_DIST_DIR")
+    if given:
+        return Path(given)
+    out = tmp_path_factory.mktemp("dist")
+    subprocess.run(
+        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
+        check=True,
+        capture_output=True,
+    )
+    return out
+
+
+def only(directory: Path, pattern: str) -> Path:
+    (found,) = directory.glob(pattern)
+    return found
+
+
+def test_wheel_contents(dist):
+    names = set(zipfile.ZipFile(only(dist, "*.whl")).namelist())
+    assert "rtcpool_django/py.typed" in names
+    assert BUNDLE in names
+    assert "rtcpool_django/migrations/0001_initial.py" in names
+    assert not [n for n in names if n.startswith(("tests/", "example_project/", "docs/"))]
+
+
+def test_sdist_has_what_a_rebuild_and_the_tests_need_and_no_junk(dist):
+    sdist = only(dist, "*.tar.gz")
+    top = sdist.name.removesuffix(".tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {n.removeprefix(top + "/") for n in archive.getnames()}
+    for needed in (
+        "pyproject.toml",
+        "README.md",
+        "CHANGELOG.md",
+        "LICENSE",
+        BUNDLE,
+        "rtcpool_django/py.typed",
+        "tests/conftest.py",
+        "tests/settings.py",
+        "example_project/settings.py",
+        "manage.py",
+        "docs/conf.py",
+        "package.json",
+        "js/rtcpool-client.js",
+    ):
+        assert needed in names, needed
+    junk = ("node_modules/", "artifacts/", ".venv/", ".nox/", "dist/", "build/", ".git/")
+    assert not [n for n in names if n.startswith(junk) or "/__pycache__/" in n]
+
+
+def test_wheel_in_a_new_project_outside_the_repository(dist, tmp_path):
+    assert not tmp_path.is_relative_to(ROOT)
+    env_dir = tmp_path / "venv"
+    # uv installs the same packages as pip in a fraction of the time; pip when it is absent.
+    uv = shutil.which("uv")
+    venv.create(env_dir, with_pip=uv is None)
+    python = str(env_dir / "bin" / "python")
+    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
+    clean_env["DJANGO_SETTINGS_MODULE"] = "mysite.settings"
+
+    def run(*args: str) -> str:
+        done = subprocess.run(
+            args, cwd=tmp_path, env=clean_env, capture_output=True, text=True, check=False
+        )
+        assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
+        return done.stdout
+
+    wheel = str(only(dist, "*.whl"))
+    if uv:
+        run(uv, "pip", "install", "-q", "--python", python, wheel)
+    else:
+        run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel)
+
+    site = tmp_path / "mysite"
+    site.mkdir()
+    (site / "__init__.py").write_text("")
+    (site / "settings.py").write_text(SETTINGS)
+    (site / "urls.py").write_text(URLS)
+    (site / "asgi.py").write_text(ASGI)
+    (tmp_path / "manage.py").write_text(MANAGE)
+
+    where = "import os, rtcpool_django; print(os.path.dirname(rtcpool_django.__file__))"
+    package_dir = Path(run(python, "-c", where).strip())
+    assert package_dir.is_relative_to(env_dir), "imported the checkout, not the wheel"
+    assert (package_dir / "py.typed").is_file()
+    metadata = "import importlib.metadata as m; print(m.version('rtcpool-django'))"
+    version = run(python, "-c", metadata)
+    assert version.strip() == rtcpool_django.__version__
+
+    run(python, "manage.py", "migrate", "--noinput", "-v", "0")
+    run(python, "manage.py", "check", "--fail-level", "WARNING")
+    findstatic = run(python, "manage.py", "findstatic", "rtcpool_django/rtcpool.js", "-v", "0")
+    found = Path(findstatic.strip())
+    assert found.is_relative_to(env_dir)
+    assert found.read_bytes() == (ROOT / BUNDLE).read_bytes()
+    run(python, "manage.py", "collectstatic", "--noinput", "-v", "0")
+    assert (tmp_path / "static" / "rtcpool_django" / "rtcpool.js").is_file()
+    # The routing the README tells a site to write imports and builds its application.
+    run(python, "-c", "import mysite.asgi; print(mysite.asgi.application)")
+    run(python, "manage.py", "rtcpool_pools")
