@@ -24,17 +24,21 @@ from .conf import rtcpool_settings
 P = ParamSpec("P")
 T = TypeVar("T")
 
-_executor: ThreadPoolExecutor | None = None
-_executor_key: tuple[int, int] | None = None
+_executors: dict[str, tuple[tuple[int, int], ThreadPoolExecutor]] = {}
 
 
-def _threads() -> ThreadPoolExecutor:
-    global _executor, _executor_key
-    key = (os.getpid(), rtcpool_settings.DATABASE_THREADS)
-    if _executor is None or _executor_key != key:  # first use, a fork, or new settings
-        _executor = ThreadPoolExecutor(key[1], thread_name_prefix="rtcpool-db")
-        _executor_key = key
-    return _executor
+def _threads(lane: str) -> ThreadPoolExecutor:
+    # The heartbeat has a thread of its own: a join storm queues hundreds of calls on the
+    # pools' threads, and a beat stuck behind them would make a live worker look dead.
+    size = rtcpool_settings.DATABASE_THREADS if lane == "pools" else 1
+    key = (os.getpid(), size)
+    known = _executors.get(lane)
+    if known is None or known[0] != key:  # first use, a fork, or new settings
+        known = _executors[lane] = (
+            key,
+            ThreadPoolExecutor(size, thread_name_prefix=f"rtcpool-{lane}"),
+        )
+    return known[1]
 
 
 def _with_fresh_connection(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
@@ -50,4 +54,11 @@ def _with_fresh_connection(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs
 async def run_in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     """Await ``fn(*args, **kwargs)`` run on one of the ORM threads."""
     call = functools.partial(_with_fresh_connection, fn, *args, **kwargs)
-    return await sync_to_async(call, thread_sensitive=False, executor=_threads())()
+    return await sync_to_async(call, thread_sensitive=False, executor=_threads("pools"))()
+
+
+async def run_in_heartbeat_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Await ``fn(*args, **kwargs)`` on the heartbeat's own thread, never queued behind the
+    work of joins and departures."""
+    call = functools.partial(_with_fresh_connection, fn, *args, **kwargs)
+    return await sync_to_async(call, thread_sensitive=False, executor=_threads("heartbeat"))()

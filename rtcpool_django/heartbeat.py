@@ -27,7 +27,7 @@ from typing import Any
 from django.utils import timezone
 
 from .conf import rtcpool_settings
-from .database import run_in_thread
+from .database import run_in_heartbeat_thread
 from .models import Worker
 from .recovery import OutageWatch, repair_rosters
 
@@ -133,7 +133,7 @@ class Heartbeat:
 
     async def _run(self, registered: asyncio.Future[None]) -> None:
         try:
-            await run_in_thread(beat, self.worker_id)
+            await run_in_heartbeat_thread(beat, self.worker_id)
         except Exception:
             logger.exception("rtcpool: could not register worker %s", self.worker_id)
         finally:
@@ -149,7 +149,7 @@ class Heartbeat:
         from . import pools
 
         try:
-            await run_in_thread(beat, self.worker_id)
+            await run_in_heartbeat_thread(beat, self.worker_id)
             await pools.aprune_dead_workers()
             await pools.aprune_orphans(self.worker_id, set(self.connections))
             if not (self.outages and self.outages.layer_down):
