@@ -92,16 +92,17 @@ def assert_delivered_in_order(sender: Relayer, receiver: Relayer, refused: int) 
 @pytest.mark.parametrize("layer", ["ours", "core"])
 async def test_a_stall_under_relay_load_evicts_nobody_and_loses_nothing_unseen(cluster, layer):
     live, stalled = cluster(2, layer)
+
     # 5 pools of 4 peers, 2 on each worker; 10 pairs that cross workers, relaying both ways
     # between the pools' members on the two workers.
-    pools: dict[str, list[Relayer]] = {}
-    pairs: list[tuple[Relayer, Relayer]] = []
-    for p in range(5):
-        name = f"stall{p}"
+    async def pool(name: str) -> list[Relayer]:
         members = [await connect(w, name) for w in (live, stalled, live, stalled)]
         await fill_pool(members)
-        pools[name] = members
-        pairs += [(members[0], members[1]), (members[3], members[2])]
+        return members
+
+    names = [f"stall{p}" for p in range(5)]
+    pools = dict(zip(names, await asyncio.gather(*map(pool, names)), strict=True))
+    pairs = [(ms[0], ms[1]) for ms in pools.values()] + [(ms[3], ms[2]) for ms in pools.values()]
     everyone = [m for members in pools.values() for m in members]
 
     stop = asyncio.Event()
@@ -136,7 +137,7 @@ async def test_a_stall_under_relay_load_evicts_nobody_and_loses_nothing_unseen(c
     assert await query(Peer.objects.count) == len(everyone)
 
     # Joins and leaves converge: each newcomer is seen once by its pool, a leaver's close too.
-    for n, (name, members) in enumerate(pools.items()):
+    async def churn(n: int, name: str, members: list[Relayer]) -> None:
         newcomer = await connect((live, stalled)[n % 2], name)
         await fill_pool([*members, newcomer])
         leaver = members.pop(n % 4)
@@ -146,6 +147,8 @@ async def test_a_stall_under_relay_load_evicts_nobody_and_loses_nothing_unseen(c
             assert m.peer_events[newcomer.client.id] == 1
             assert m.closes[leaver.client.id] == 1
         members.append(newcomer)
+
+    await asyncio.gather(*(churn(n, *item) for n, item in enumerate(pools.items())))
     assert [v for ms in pools.values() for m in ms for v in m.violations] == []
     for members in pools.values():
         for m in members:
