@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import subprocess
+import tempfile
 import time
 from pathlib import Path
 
@@ -36,6 +37,7 @@ class RedisServer:
         self.port = free_port()
         self.replica_of = replica_of
         self.process: subprocess.Popen[bytes] | None = None
+        self.snapshot = Path(tempfile.gettempdir()) / f"rtcpool-test-redis-{self.port}.rdb"
 
     @property
     def url(self) -> str:
@@ -46,6 +48,9 @@ class RedisServer:
             [
                 *("redis-server", "--port", str(self.port), "--bind", "127.0.0.1"),
                 *("--save", "", "--appendonly", "no"),
+                # A replica still writes the snapshot its master sends it: keep it out of
+                # the working tree, one file per server.
+                *("--dir", tempfile.gettempdir(), "--dbfilename", self.snapshot.name),
                 *(
                     ("--replicaof", "127.0.0.1", str(self.replica_of.port))
                     if self.replica_of
@@ -65,6 +70,7 @@ class RedisServer:
             self.process.kill()
             self.process.wait()
         self.process = None
+        self.snapshot.unlink(missing_ok=True)
 
 
 class Sentinel:
