@@ -2,7 +2,10 @@
 
 SQLite and the in-memory channel layer by default (one process). Set ``DATABASE_URL``
 (``postgres://user@host:port/name``) and ``REDIS_URL`` (``redis://host:port/db``) to run
-several workers that share pools through PostgreSQL and Redis.
+several workers that share pools through PostgreSQL and Redis. With Redis Sentinel, set
+``REDIS_SENTINELS`` (``host:port,host:port``) and ``REDIS_SENTINEL_MASTER`` (the monitored
+master's name) instead of ``REDIS_URL``: the layer then asks the Sentinels where the master
+is, and follows a failover.
 """
 
 import os
@@ -87,7 +90,32 @@ else:
         }
     }
 
-if os.environ.get("REDIS_URL"):
+
+def redis_host(environ: dict[str, str]) -> dict | None:
+    """The channel layer's Redis host entry from ``REDIS_URL``, or from ``REDIS_SENTINELS``
+    and ``REDIS_SENTINEL_MASTER``; None if neither is set."""
+    sentinels = environ.get("REDIS_SENTINELS", "").strip()
+    if sentinels and environ.get("REDIS_URL"):
+        raise ValueError("set REDIS_URL or REDIS_SENTINELS, not both")
+    # redis-py 8's 5 s socket_timeout would time the stock layers' idle readers out (ours
+    # waits less than it, but None is right for all).
+    if sentinels:
+        master = environ.get("REDIS_SENTINEL_MASTER", "").strip()
+        if not master:
+            raise ValueError("REDIS_SENTINELS needs REDIS_SENTINEL_MASTER (the master's name)")
+        addresses = []
+        for entry in sentinels.split(","):
+            host, _, port = entry.strip().rpartition(":")
+            if not host or not port.isdigit():
+                raise ValueError(f"REDIS_SENTINELS: {entry!r} is not host:port")
+            addresses.append((host.strip("[]"), int(port)))
+        return {"sentinels": addresses, "master_name": master, "socket_timeout": None}
+    if environ.get("REDIS_URL"):
+        return {"address": environ["REDIS_URL"], "socket_timeout": None}
+    return None
+
+
+if redis_host(os.environ) is not None:
     # rtcpool_django.layers: channels_redis' layer with one Redis round trip per send and
     # batched receives; stock channels_redis processes still talk to it.
     channel_layer_backend = os.environ.get(
@@ -97,9 +125,7 @@ if os.environ.get("REDIS_URL"):
         "default": {
             "BACKEND": channel_layer_backend,
             "CONFIG": {
-                # redis-py 8's 5 s socket_timeout would time the stock layers' idle readers
-                # out (ours waits less than it, but None is right for all).
-                "hosts": [{"address": os.environ["REDIS_URL"], "socket_timeout": None}],
+                "hosts": [redis_host(os.environ)],
                 "prefix": os.environ.get("RTCPOOL_CHANNEL_PREFIX", "asgi"),
             },
         }
