@@ -32,8 +32,9 @@ class Observer:
                 frame = await self.client.recv(timeout=None)
                 self._see(frame["type"], frame["data"])
         except ConnectionClosed as closed:
-            # Who closed: None while open; the server's close code when it closed first.
-            self.ended_by_server = closed.rcvd is not None and closed.sent is None
+            # Whether the server closed first (the client answers its close frame, so
+            # ``sent`` is set either way), and the server's close code.
+            self.ended_by_server = closed.rcvd is not None and bool(closed.rcvd_then_sent)
             self.close_code = closed.rcvd.code if closed.rcvd else None
 
     def _see(self, kind: str, data: dict) -> None:
