@@ -9,6 +9,7 @@ is, and follows a failover.
 """
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -91,7 +92,7 @@ else:
     }
 
 
-def redis_host(environ: dict[str, str]) -> dict | None:
+def redis_host(environ: Mapping[str, str]) -> dict | None:
     """The channel layer's Redis host entry from ``REDIS_URL``, or from ``REDIS_SENTINELS``
     and ``REDIS_SENTINEL_MASTER``; None if neither is set."""
     sentinels = environ.get("REDIS_SENTINELS", "").strip()

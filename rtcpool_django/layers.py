@@ -13,8 +13,8 @@ What differs, and why:
   instead of four, and concurrent sends share it: while one script call to a shard is in
   flight the next messages wait and go together (``layer_sender``), so a burst uses one
   connection per shard instead of one per message. ``group_send`` is two round trips
-  instead of two plus two per shard. ``send_many`` (new) delivers any number of messages in
-  one script call per shard.
+  instead of two plus two per shard, ``group_add`` one instead of two. ``send_many`` (new)
+  delivers any number of messages in one script call per shard.
 * A process's own channels (``specific.<client_prefix>!...``) are read by one reader task per
   process channel and event loop, in batches: one script call acknowledges the previous
   batch, pops up to ``receive_batch_size`` messages into the ``$inflight`` backup and returns
@@ -263,6 +263,17 @@ class RedisChannelLayer(core.RedisChannelLayer):
         return now
 
     # --- groups ----------------------------------------------------------------------------
+
+    async def group_add(self, group: str, channel: str) -> None:
+        """Add a channel to a group: stock's ZADD and EXPIRE, in one round trip."""
+        assert self.require_valid_group_name(group), "Group name not valid"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        group_key = self._group_key(group)
+        connection = self.connection(self.consistent_hash(group))
+        pipe = connection.pipeline(transaction=False)
+        pipe.zadd(group_key, {channel: time.time()})
+        pipe.expire(group_key, self.group_expiry)
+        await pipe.execute()
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send to every channel of the group: one round trip to read the group, then one

@@ -184,6 +184,16 @@ async def test_round_trips_per_send_group_send_and_received_batch(make, monkeypa
     await sender.group_send("three", {"type": "all"})
     assert commands == ["EVALSHA", "EVALSHA"]
     commands.clear()
+    pipelines: list[int] = []
+    pipeline_execute = aioredis.client.Pipeline.execute
+
+    async def counted_pipeline(self, *args, **options):
+        pipelines.append(len(self.command_stack))
+        return await pipeline_execute(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    await sender.group_add("four", channels[0])  # ZADD + EXPIRE in one round trip
+    assert commands == [] and pipelines == [2]
     # 64 messages wait; receiving them takes one batch call plus the one that finds the
     # queue empty, and perhaps a BZPOPMIN (stock: four commands per message).
     for channel, count in zip(channels, (22, 21, 21), strict=True):
