@@ -17,7 +17,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from django.db import connection, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
 from .models import Peer, Pool
@@ -43,7 +43,21 @@ def enter(
         joined=timezone.now(),
         worker=worker,
     )
-    return peer, (_enter_batched(peer) if _can_batch() else _enter_orm(peer))
+    try:
+        return peer, _enter_once(peer)
+    except (OperationalError, InterfaceError):
+        if connection.is_usable():
+            raise
+        # The connection was dropped under this join (a failover, pg_terminate_backend):
+        # nothing was committed on it, so once more on a new one, with the same peer id
+        # (were the first commit's reply all that was lost, the retry fails on that id
+        # instead of inserting the peer twice).
+        connection.close()
+        return peer, _enter_once(peer)
+
+
+def _enter_once(peer: Peer) -> Others:
+    return _enter_batched(peer) if _can_batch() else _enter_orm(peer)
 
 
 def _can_batch() -> bool:

@@ -151,7 +151,7 @@ class Heartbeat:
         try:
             await run_in_heartbeat_thread(beat, self.worker_id)
             await pools.aprune_dead_workers()
-            await pools.aprune_orphans(self.worker_id, set(self.connections))
+            await pools.aprune_orphans(self.worker_id, self.connections)
             if not (self.outages and self.outages.layer_down):
                 await repair_rosters(self.connections)
         except Exception:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Container, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
@@ -361,19 +361,23 @@ async def aforget_worker(worker_id: str) -> int:
     return removed
 
 
-async def aprune_orphans(worker_id: str, live_channels: set[str]) -> int:
+async def aprune_orphans(worker_id: str, live_channels: Container[str]) -> int:
     """Remove the peers of ``worker_id`` (this process) whose channel is not one of its
-    open connections: a departure that failed. Their pools get ``rtc:close``."""
+    open connections: a departure that failed. Their pools get ``rtc:close``.
 
-    def prune() -> tuple[Outbox, int]:
-        rows = Peer.objects.filter(worker=worker_id).values_list("id", "channel_name")
-        orphans = [str(pk) for pk, channel in rows if channel not in live_channels]
-        if not orphans:
-            return [], 0
-        logger.warning("rtcpool: removing %d peer(s) whose connection is gone", len(orphans))
-        return _remove(orphans, reason="pruned")
-
-    outbox, removed = await run_in_thread(prune)
+    ``live_channels`` is read after the database, in the event loop: a connection
+    registers before its join inserts a row, so a row whose channel is not open then
+    belongs to a connection that is gone (a copy taken before the read would take a join
+    that lands meanwhile for an orphan).
+    """
+    rows = await run_in_thread(
+        lambda: list(Peer.objects.filter(worker=worker_id).values_list("id", "channel_name"))
+    )
+    orphans = [str(pk) for pk, channel in rows if channel not in live_channels]
+    if not orphans:
+        return 0
+    logger.warning("rtcpool: removing %d peer(s) whose connection is gone", len(orphans))
+    outbox, removed = await run_in_thread(_remove, orphans, reason="pruned")
     await deliver(outbox)
     return removed
 

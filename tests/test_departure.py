@@ -103,3 +103,28 @@ async def test_an_idle_worker_prunes_the_peers_of_a_dead_one(live_worker):
 
     await wait_for(ghost_gone, timeout=30)
     assert not await Worker.objects.filter(id="dead-worker").aexists()
+
+
+async def test_a_join_landing_during_the_orphan_check_is_not_taken_for_an_orphan(
+    connect, monkeypatch
+):
+    """The open connections are consulted after the database read: a connection that opens
+    and joins while the heartbeat reads is not pruned (a copy taken before would be)."""
+    a = await connect()
+    await a.join("p")
+    a_channel = await Peer.objects.values_list("channel_name", flat=True).aget(pk=a.id)
+    live: dict[str, object] = {}  # a's connection "opens" during the read below
+    run = pools.run_in_thread
+    calls = 0
+
+    async def read_then_connect(fn, *args, **kwargs):
+        nonlocal calls
+        calls += 1
+        result = await run(fn, *args, **kwargs)
+        if calls == 1:
+            live[a_channel] = object()
+        return result
+
+    monkeypatch.setattr(pools, "run_in_thread", read_then_connect)
+    assert await pools.aprune_orphans(heartbeat.worker_id, live) == 0
+    assert await ids() == {a.id}
