@@ -124,15 +124,35 @@ FAILING = (
 )
 
 
+RELAY_COUNTS = (
+    "sent",
+    "delivered",
+    "out_of_order",
+    "duplicate_deliveries",
+    "delivered_never_sent",
+    "missing_receiver_ended",
+    "missing_sender_ended",
+    "missing_redis_restart",
+    "missing_receiver_never_joined",
+    "missing_answered_rtc_error",
+    "unexplained_missing",
+)
+
+
 def analyse(record: Record, *, latency: float = LATENCY, repair: float = 0.0) -> dict[str, Any]:
     """The report's relay counts: per stream, delivered must be an in-order subsequence of
     sent, and each missing relay must be explained (see benchmarks/README.md)."""
-    out: Counter[str] = Counter()
+    out: Counter[str] = Counter(dict.fromkeys(RELAY_COUNTS, 0))
     for key, sends in record.sent.items():
-        sender, receiver = record.sessions[key[0]], record.sessions[key[1]]
+        sender, receiver = record.sessions[key[0]], record.sessions.get(key[1])
         got = record.delivered.get(key, [])
         seqs = {seq for seq, _ in sends}
         out["sent"] += len(sends)
+        if receiver is None:
+            # The server announced a peer whose client never read its rtc:joined (it gave
+            # up first: counted in join_timeouts / closed_while_joining).
+            out["missing_receiver_never_joined"] += len(sends)
+            continue
         out["delivered"] += len(set(got) & seqs)
         out["out_of_order"] += sum(1 for a, b in itertools.pairwise(got) if b < a)
         out["duplicate_deliveries"] += len(got) - len(set(got))
