@@ -113,6 +113,8 @@ class Record:
     worker_killed: tuple[int, float] | None = None
     pg_terminated: int = 0
     started: float = 0.0
+    # Each delivered relay's time from its send to its receipt (one process, one clock).
+    latencies: list[float] = field(default_factory=list)
 
 
 # Counts that must be zero; each is explained in benchmarks/README.md.
@@ -162,6 +164,9 @@ def analyse(
     sent, and each missing relay must be explained (see benchmarks/README.md)."""
     out: Counter[str] = Counter(dict.fromkeys(RELAY_COUNTS, 0))
     samples: list[dict[str, Any]] = []
+    # A relay is in flight for as long as the slowest delivered one took (a loaded worker
+    # lags by seconds), and at least ``latency``.
+    in_flight = max([latency, *record.latencies])
     for key, sends in record.sent.items():
         sender, receiver = record.sessions[key[0]], record.sessions.get(key[1])
         got = record.delivered.get(key, [])
@@ -178,12 +183,16 @@ def analyse(
         out["delivered_never_sent"] += len(set(got) - seqs)
         received = set(got)
         unwindowed = 0
+        last = max(received & seqs, default=0)
         for seq, at in sends:
             if seq in received:
                 continue
-            if receiver.ended_at is not None and at >= receiver.ended_at - latency:
+            # A gap (a later relay of the stream arrived) cannot be one still in flight
+            # when an end closed: only the Redis restart or an rtc:error explains it.
+            tail = seq > last
+            if tail and receiver.ended_at is not None and at >= receiver.ended_at - in_flight:
                 out["missing_receiver_ended"] += 1
-            elif sender.ended_at is not None and at >= sender.ended_at - latency:
+            elif tail and sender.ended_at is not None and at >= sender.ended_at - in_flight:
                 out["missing_sender_ended"] += 1
             elif record.redis_down and (
                 record.redis_down[0] - latency <= at <= record.redis_down[1] + repair + latency
@@ -196,6 +205,7 @@ def analyse(
                         {
                             "stream": key,
                             "seq": seq,
+                            "gap": not tail,
                             "sent_at": at,
                             "sender": asdict(sender),
                             "receiver": asdict(receiver),
@@ -212,6 +222,10 @@ def analyse(
         out["delivered_never_sent"] += len(record.delivered[key])
     if samples_out is not None:
         samples_out.extend(samples)
+    out["in_flight_window_ms"] = round(in_flight * 1000)
+    if record.latencies:
+        ordered = sorted(record.latencies)
+        out["delivery_p99_ms"] = round(ordered[int(0.99 * (len(ordered) - 1))] * 1000)
     return dict(out)
 
 
@@ -506,7 +520,11 @@ class Soak:
                     sender = data["from"]
                     if sender not in roster:
                         record.counts["relay_from_unknown"] += 1
-                    record.delivered[sender, me.id].append(data["candidate"]["seq"])
+                    seq = data["candidate"]["seq"]
+                    record.delivered[sender, me.id].append(seq)
+                    sends = record.sent.get((sender, me.id), [])
+                    if 0 < seq <= len(sends):  # its sender may not have logged it yet
+                        record.latencies.append(time.monotonic() - sends[seq - 1][1])
                 elif kind == "rtc:peer":
                     peer = data["id"]
                     if peer in gone:

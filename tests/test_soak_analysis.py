@@ -67,3 +67,23 @@ def test_relays_to_a_peer_whose_client_never_read_its_join_are_counted_apart() -
     counts = analyse(record)
     assert counts["missing_receiver_never_joined"] == 2
     assert counts["unexplained_missing"] == 0
+
+
+def test_a_gap_is_never_taken_for_a_relay_in_flight_at_an_end() -> None:
+    record = record_of(Session("a", 0, 0.0, ended_at=20.0), Session("b", 1, 0.0, ended_at=20.0))
+    record.sent["a", "b"] = [(1, 19.0), (2, 19.5)]
+    record.delivered["a", "b"] = [2]  # 1 was lost: 2, sent after it, arrived
+    counts = analyse(record, latency=2.0)
+    assert counts["unexplained_missing"] == 1
+    assert counts["missing_receiver_ended"] == 0
+
+
+def test_the_in_flight_window_is_the_slowest_delivery() -> None:
+    record = record_of(Session("a", 0, 0.0, ended_at=50.0), Session("b", 1, 0.0, ended_at=20.0))
+    record.sent["a", "b"] = [(1, 1.0), (2, 16.0)]
+    record.delivered["a", "b"] = [1]
+    record.latencies = [0.01, 5.0]  # the receiver's worker lagged 5 s at some point
+    counts = analyse(record, latency=2.0)
+    assert counts["missing_receiver_ended"] == 1
+    assert counts["unexplained_missing"] == 0
+    assert counts["in_flight_window_ms"] == 5000
