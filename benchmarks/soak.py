@@ -47,6 +47,7 @@ LATENCY = 2.0
 # beats, pruned each other's peers and then kicked them (4001).
 HEARTBEAT_INTERVAL = 1.0
 WORKER_TIMEOUT = 10.0
+JOIN_TIMEOUT = 30.0
 # Server closes the soak expects, by the name of their category; any other fails the run.
 CLOSED_BY_KILL = "closed_by_killed_worker"
 # Log records a fault of the scenario causes, by why; anything else at ERROR (or any other
@@ -460,7 +461,9 @@ class Soak:
         record = self.record
         try:
             await ws.send(frame("rtc:join", {"pool": pool}))
-            async with asyncio.timeout(10):
+            # Long enough for a lagging worker (the second long run saw 12 s of delivery
+            # lag at load 15 on 2 cores): this counts joins never answered, not slow ones.
+            async with asyncio.timeout(JOIN_TIMEOUT):
                 message = json.loads(await ws.recv())
         except TimeoutError:
             record.counts["join_timeouts"] += 1
