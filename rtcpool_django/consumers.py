@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from channels.consumer import get_handler_name
@@ -29,6 +29,14 @@ logger = logging.getLogger("rtcpool_django")
 # Closing codes in the 4000-4999 range WebSocket leaves to applications.
 CLOSE_KICKED = 4001
 
+try:  # daphne's "Attempt to send on a closed protocol"
+    from autobahn.exception import Disconnected as _Disconnected
+except ImportError:  # pragma: no cover - not served by daphne
+    _Disconnected = OSError
+# What an ASGI server's send raises once the client has gone (ASGI says an OSError;
+# daphne raises autobahn's Disconnected).
+CLIENT_GONE = (OSError, _Disconnected)
+
 
 class PoolConsumer(AsyncJsonWebsocketConsumer):
     """One browser's signalling connection; it joins at most one pool."""
@@ -39,7 +47,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
-            await super().__call__(scope, receive, send)
+            await super().__call__(scope, receive, _unless_gone(send))
         except asyncio.CancelledError:
             # daphne stops on SIGTERM by cancelling every consumer and waiting on an
             # asyncio.gather() of them, which returns as soon as the first one ends
@@ -310,6 +318,23 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         """
         await self.send_event("rtc:stop", protocol.stop())
         await self.close(code=code)
+
+
+def _unless_gone(send: Callable[[dict[str, Any]], Awaitable[None]]) -> Any:
+    """``send`` that drops a message for a client that has already closed.
+
+    A frame of the client can still be in hand when it closes (an rtc:error to answer, a
+    relay to forward): that is a normal end, and its queued ``websocket.disconnect``
+    departs. Raised, it would end the consumer with a traceback (channels issue #1820).
+    """
+
+    async def guarded(message: dict[str, Any]) -> None:
+        try:
+            await send(message)
+        except CLIENT_GONE as exc:
+            logger.debug("rtcpool: %s to a closed client dropped: %r", message["type"], exc)
+
+    return guarded
 
 
 async def _finish(awaitable: Awaitable[None]) -> None:
