@@ -170,6 +170,11 @@ if os.environ.get("RTCPOOL_TURN_SECRET"):
 if os.environ.get("RTCPOOL_TURN_CREDENTIAL_TTL"):
     RTCPOOL["TURN_CREDENTIAL_TTL"] = int(os.environ["RTCPOOL_TURN_CREDENTIAL_TTL"])
 
+# Prometheus metrics at /metrics; RTCPOOL_METRICS=0 turns them off (benchmarks/README.md
+# compares the relay with and without them).
+if os.environ.get("RTCPOOL_METRICS"):
+    RTCPOOL["METRICS"] = os.environ["RTCPOOL_METRICS"] not in ("0", "false", "False", "")
+
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

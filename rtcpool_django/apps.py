@@ -10,4 +10,7 @@ class RTCPoolConfig(AppConfig):
         from . import (
             checks,  # noqa: F401  (registers the system checks)
             conf,  # noqa: F401  (connects setting_changed)
+            metrics,
         )
+
+        metrics.configure()

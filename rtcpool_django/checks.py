@@ -68,6 +68,8 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 "RTCPOOL['DELIVERY_TIMEOUT'] must be a number of seconds >= 0.", id="rtcpool.E001"
             )
         )
+    if not isinstance(merged["METRICS"], bool):
+        errors.append(Error("RTCPOOL['METRICS'] must be True or False.", id="rtcpool.E001"))
     if not isinstance(merged["DATABASE_THREADS"], int):
         errors.append(Error("RTCPOOL['DATABASE_THREADS'] must be an int.", id="rtcpool.E001"))
     default_max = merged["DEFAULT_MAX_PEERS"]

@@ -58,6 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "TURN_CREDENTIAL_TTL": 86400,
     # Who may have the ICE servers (policy hook, like ADMIT_PEER).
     "ISSUE_TURN_CREDENTIALS": "rtcpool_django.policy.issue_turn_credentials",
+    # Prometheus metrics (rtcpool_django.metrics), recorded when prometheus-client is
+    # installed; False makes every counting site a no-op.
+    "METRICS": True,
 }
 
 IMPORT_STRINGS = frozenset(

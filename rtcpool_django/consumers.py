@@ -17,7 +17,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import pools, protocol
+from . import metrics, pools, protocol
 from .conf import rtcpool_settings
 from .delivery import retry
 from .heartbeat import heartbeat
@@ -158,14 +158,17 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
                 data = protocol.candidate(self._joined_peer_id(), event.candidate)
                 await self.relay(event.for_, "rtc:candidate", data)
             elif isinstance(event, Join):
-                await self.join(event.pool)
+                with metrics.join_attempt():
+                    await self.join(event.pool)
             else:
                 await self.receive_custom(event.type, event.data)
         except ProtocolError as error:
+            metrics.error_sent(error.reason)
             await self.send_event("rtc:error", protocol.error(error.reason, error.message))
         except Exception:
             # One bad frame must not take the connection (or the worker) down.
             logger.exception("rtcpool: failed to handle a frame from %s", self.channel_name)
+            metrics.error_sent("server_error")
             await self.send_event("rtc:error", protocol.error("server_error"))
 
     async def receive_custom(self, event_type: str, data: Any) -> None:
@@ -221,6 +224,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             "from": self.peer_id,
             "text": protocol.encode(event_type, data),
         }
+        started = metrics.send_started()
         try:
             await self.channel_layer.send(channel, message)
         except Exception as exc:
@@ -231,6 +235,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             raise ProtocolError(
                 "peer_unavailable", f"Peer {to!r} is not taking messages; {event_type} not sent."
             ) from None
+        metrics.relayed(started)
 
     async def send_event(self, event_type: str, data: dict[str, Any]) -> None:
         await self.send(text_data=protocol.encode(event_type, data))

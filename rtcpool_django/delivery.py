@@ -24,6 +24,7 @@ from typing import Any, TypeVar
 from channels.exceptions import ChannelFull
 from channels.layers import get_channel_layer
 
+from . import metrics
 from .conf import rtcpool_settings
 
 logger = logging.getLogger("rtcpool_django")
@@ -96,6 +97,7 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
                 timeout,
                 ", ".join(sorted({queues[c][0]["type"] for c in refused})),
             )
+            metrics.notices_refused.inc(len(refused))
             return Undelivered(full=sorted(full), failed=sorted(failed))
         await asyncio.sleep(backoff)
         backoff = min(backoff * 2, MAX_BACKOFF)

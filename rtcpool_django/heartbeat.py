@@ -26,6 +26,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from . import metrics
 from .conf import rtcpool_settings
 from .database import run_in_heartbeat_thread
 from .models import Worker
@@ -150,6 +151,7 @@ class Heartbeat:
 
         try:
             await run_in_heartbeat_thread(beat, self.worker_id)
+            metrics.refresh_gauges()
             await pools.aprune_dead_workers()
             await pools.aprune_orphans(self.worker_id, self.connections)
             if not (self.outages and self.outages.layer_down):

@@ -1,5 +1,6 @@
 """HTTP views: the ICE servers (STUN, and TURN with a fresh credential) a page passes to
-``RTCPeerConnection`` before it joins a pool. Route them with ``rtcpool_django.urls``."""
+``RTCPeerConnection`` before it joins a pool (routed by ``rtcpool_django.urls``), and the
+Prometheus metrics of this worker (:func:`metrics`, which a site routes itself)."""
 
 from __future__ import annotations
 
@@ -7,10 +8,11 @@ import secrets
 import time
 from typing import Any
 
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from . import ice
+from . import metrics as worker_metrics
 from .conf import rtcpool_settings
 from .protocol import REASONS, ProtocolError, check_pool_name
 
@@ -51,6 +53,24 @@ def ice_servers(request: HttpRequest) -> JsonResponse:
         now=time.time(),
     )
     return JsonResponse({"iceServers": servers})
+
+
+@never_cache  # each scrape must reach the worker: a cached answer is a stale counter
+def metrics(request: HttpRequest) -> HttpResponse:
+    """``GET`` -> this worker's metrics in Prometheus' text format (every process writing
+    to ``PROMETHEUS_MULTIPROC_DIR`` in multiprocess mode). 404 when metrics are off
+    (``RTCPOOL["METRICS"]`` false, or ``prometheus-client`` not installed); any method but
+    GET 405. Route it where only your Prometheus can reach it."""
+    if request.method != "GET":
+        return HttpResponse(status=405, headers={"Allow": "GET"})
+    if not worker_metrics.enabled:
+        return HttpResponse(
+            "Metrics are off: install prometheus-client and keep RTCPOOL['METRICS'] true.\n",
+            status=404,
+            content_type="text/plain; charset=utf-8",
+        )
+    body, content_type = worker_metrics.exposition()
+    return HttpResponse(body, content_type=content_type)
 
 
 def credential_id(user: Any) -> str:
