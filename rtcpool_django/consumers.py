@@ -29,13 +29,15 @@ logger = logging.getLogger("rtcpool_django")
 # Closing codes in the 4000-4999 range WebSocket leaves to applications.
 CLOSE_KICKED = 4001
 
-try:  # daphne's "Attempt to send on a closed protocol"
-    from autobahn.exception import Disconnected as _Disconnected
-except ImportError:  # pragma: no cover - not served by daphne
-    _Disconnected = OSError
 # What an ASGI server's send raises once the client has gone (ASGI says an OSError;
-# daphne raises autobahn's Disconnected).
-CLIENT_GONE = (OSError, _Disconnected)
+# daphne raises autobahn's Disconnected: "Attempt to send on a closed protocol").
+CLIENT_GONE: tuple[type[BaseException], ...] = (OSError,)
+try:
+    from autobahn.exception import Disconnected
+except ImportError:  # pragma: no cover - not served by daphne
+    pass
+else:
+    CLIENT_GONE = (OSError, Disconnected)
 
 
 class PoolConsumer(AsyncJsonWebsocketConsumer):
