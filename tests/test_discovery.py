@@ -40,8 +40,13 @@ async def test_twenty_concurrent_joins_on_a_live_daphne(live_worker):
     clients = await asyncio.gather(*(WSClient.connect(worker.url) for _ in range(N)))
     try:
         await asyncio.gather(*(c.send("rtc:join", {"pool": "crowd"}) for c in clients))
+        # Each rtc:joined first, however slow a busy machine makes the joins: every joiner
+        # sends its rtc:peer notices before it answers rtc:joined, so once all have
+        # answered only delivery is left, and a second of silence ends each client's frames.
+        firsts = await asyncio.gather(*(c.recv(timeout=30.0) for c in clients))
+        rests = await asyncio.gather(*(c.drain(timeout=1.0) for c in clients))
         views = {}
-        for frames in await asyncio.gather(*(c.drain(timeout=1.0) for c in clients)):
+        for frames in ([first, *rest] for first, rest in zip(firsts, rests, strict=True)):
             joined = frames[0]
             assert joined["type"] == "rtc:joined", frames
             views[joined["data"]["client_id"]] = {
