@@ -81,7 +81,9 @@ class Worker:
         env.update(self.extra_env)
         return env
 
-    def start(self, timeout: float = 20.0) -> Worker:
+    def start(self, timeout: float = 60.0) -> Worker:
+        # A deadline for start-up only, not a measure of anything: on a busy 2-core machine
+        # (load 13), three workers importing Django at once took over 20 s to listen.
         if self.server == "daphne":
             cmd = [
                 sys.executable,
