@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from channels.exceptions import ChannelFull
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, get_channel_layer
+from django.core.exceptions import ImproperlyConfigured
 
 from . import metrics
 from .conf import rtcpool_settings
@@ -56,6 +57,14 @@ class Undelivered:
         return bool(self.full or self.failed)
 
 
+def channel_layer() -> BaseChannelLayer:
+    """The default channel layer; a clear error where there is none (``rtcpool.E003``)."""
+    layer = get_channel_layer()
+    if layer is None:  # rtcpool.E003 reports this at startup already
+        raise ImproperlyConfigured("rtcpool_django needs CHANNEL_LAYERS['default'].")
+    return layer
+
+
 async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undelivered:
     """Send every message of ``outbox``, offering refused ones again with backoff for up to
     ``timeout`` seconds (default ``DELIVERY_TIMEOUT``); return what was still undelivered.
@@ -66,7 +75,7 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
         return Undelivered()
     if timeout is None:
         timeout = rtcpool_settings.DELIVERY_TIMEOUT
-    layer = get_channel_layer()
+    layer = channel_layer()
     queues: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
     for channel, message in outbox:
         queues[channel].append(message)

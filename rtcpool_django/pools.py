@@ -23,8 +23,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from asgiref.sync import async_to_sync
-from channels.layers import BaseChannelLayer, get_channel_layer
-from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.utils import timezone
@@ -471,13 +469,6 @@ async def deliver(outbox: Outbox) -> Undelivered:
         evictions, _ = await run_in_thread(_evict, undelivered.full)
         await deliver(evictions)  # ends: each round removes peers, or finds none to remove
     return undelivered
-
-
-def _channel_layer() -> BaseChannelLayer:
-    layer = get_channel_layer()
-    if layer is None:  # rtcpool.E003 reports this at startup already
-        raise ImproperlyConfigured("rtcpool_django needs CHANNEL_LAYERS['default'].")
-    return layer
 
 
 def _evict(channels: list[str]) -> tuple[Outbox, int]:
