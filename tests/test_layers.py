@@ -17,10 +17,9 @@ from channels.exceptions import ChannelFull
 from channels_redis.core import RedisChannelLayer as StockLayer
 from redis.asyncio import BlockingConnectionPool
 
-from rtcpool_django import layers
-from rtcpool_django.layer_reader import ProcessChannelReader
-from rtcpool_django.layer_scripts import POP_BATCH
-from rtcpool_django.layers import RedisChannelLayer
+from rtcpool_django.layers import RedisChannelLayer, core
+from rtcpool_django.layers.reader import ProcessChannelReader
+from rtcpool_django.layers.scripts import POP_BATCH
 
 from .live import unique_prefix
 
@@ -137,7 +136,7 @@ async def test_send_many_keeps_order_within_one_clock_tick(make, monkeypatch):
     sender, ours = make(), make()
     channel = await ours.new_channel()
     now = time.time()
-    monkeypatch.setattr(layers.time, "time", lambda: now)
+    monkeypatch.setattr(core.time, "time", lambda: now)
     assert await sender.send_many([(channel, {"type": "m", "n": n}) for n in range(50)]) == []
     await sender.send(channel, {"type": "m", "n": 50})
     assert [(await receive(ours, channel))["n"] for _ in range(51)] == list(range(51))

@@ -8,8 +8,8 @@ import logging
 
 import pytest
 
-from rtcpool_django.layer_reader import REDIS_DOWN
 from rtcpool_django.layers import RedisChannelLayer
+from rtcpool_django.layers.reader import REDIS_DOWN
 
 from .redis_servers import RedisServer
 

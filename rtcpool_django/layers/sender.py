@@ -20,7 +20,7 @@ import asyncio
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from .layers import RedisChannelLayer
+    from .core import RedisChannelLayer
 
 
 class ShardSender:

@@ -19,7 +19,7 @@ from typing import Any
 
 from redis import exceptions as redis_exceptions
 
-from .layer_scripts import POP_BATCH
+from .scripts import POP_BATCH
 
 logger = logging.getLogger("rtcpool_django.layers")
 
@@ -43,7 +43,7 @@ class ProcessChannelReader:
         self.receivers = 0
         home = layer.consistent_hash(real_channel)
         # Stock senders put specific channels on the shard of the full channel name, so with
-        # several hosts every shard may hold some of our messages (see layers.py).
+        # several hosts every shard may hold some of our messages (see core.py).
         others = [index for index in range(layer.ring_size) if index != home]
         self.shards = [_ShardReader(self, index) for index in [home, *others]]
 

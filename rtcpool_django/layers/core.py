@@ -11,7 +11,7 @@ What differs, and why:
 
 * ``send`` is one round trip (one Lua script: trim expired, check capacity, ZADD, EXPIRE)
   instead of four, and concurrent sends share it: while one script call to a shard is in
-  flight the next messages wait and go together (``layer_sender``), so a burst uses one
+  flight the next messages wait and go together (``layers.sender``), so a burst uses one
   connection per shard instead of one per message. ``group_send`` is two round trips
   instead of two plus two per shard, ``group_add`` one instead of two. ``send_many`` (new)
   delivers any number of messages in one script call per shard.
@@ -68,12 +68,12 @@ from channels.exceptions import ChannelFull
 from channels_redis import core
 from redis.asyncio import BlockingConnectionPool
 
-from .layer_buffers import ChannelBuffer
-from .layer_reader import ProcessChannelReader
-from .layer_scripts import DELIVER, GROUP_MEMBERS
-from .layer_sender import ShardSender
+from .buffers import ChannelBuffer
+from .reader import ProcessChannelReader
+from .scripts import DELIVER, GROUP_MEMBERS
+from .sender import ShardSender
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("rtcpool_django.layers")
 
 
 class RedisChannelLayer(core.RedisChannelLayer):
@@ -151,7 +151,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
     async def send(self, channel: str, message: dict[str, Any]) -> None:
         """Send a message onto a channel (one round trip, shared with the sends that wait
-        alongside it: see :mod:`rtcpool_django.layer_sender`); raise ``ChannelFull`` if
+        alongside it: see :mod:`rtcpool_django.layers.sender`); raise ``ChannelFull`` if
         the channel is full."""
         index = None if "!" in channel else next(self._send_index_generator)
         index, key, payload = self._prepare(channel, message, index)
