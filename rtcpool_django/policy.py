@@ -11,14 +11,16 @@ Each hook is a plain synchronous function, called in a thread where the ORM may 
 - ``INITIAL_DESCRIPTION(scope, user, pool) -> JSON``: the new peer's description, shown to
   the other peers in ``rtc:joined.descriptions`` and ``rtc:describe``.
 - ``ISSUE_TURN_CREDENTIALS(request, user, pool) -> bool``: whether this HTTP request may
-  have the ICE servers (STUN URLs and a TURN credential) of ``views.ice_servers``. ``pool``
-  is the pool name the page asked with (``?pool=``, not yet resolved) or ``None``. A
-  refusal answers 403 ``forbidden``. The default gives them to whoever may join a pool,
-  judged by the join's own hooks, so a site that restricts joins restricts TURN with no
-  more code: with a pool, to whoever :func:`rtcpool_django.pools.may_join` it (the name
-  resolves, the pool exists or may be created, ``ADMIT_PEER`` admits, the pool is open);
-  without one, to whoever ``ADMIT_PEER`` admits to a public pool (an unsaved
-  ``Pool(name="")`` stands for "any public pool"). Those hooks see :func:`http_scope`.
+  have the ICE servers (STUN URLs and a TURN credential) of ``views.ice_servers``.
+  ``pool`` is the pool name the page asked with (``?pool=``, not yet resolved) or
+  ``None``. A refusal answers the reason a join of that pool would get (404
+  ``pool_not_found`` or ``pool_closed``, 403 ``forbidden``), else 403 ``forbidden``. The
+  default gives them to whoever may join a pool, judged by the join's own hooks, so a site
+  that restricts joins restricts TURN with no more code: with a pool, to whoever
+  :func:`rtcpool_django.pools.may_join` it (the name resolves, the pool exists or may be
+  created, ``ADMIT_PEER`` admits, the pool is open); without one, to whoever
+  ``ADMIT_PEER`` admits to a public pool (an unsaved ``Pool(name="")`` stands for "any
+  public pool"). Those hooks see :func:`http_scope`.
 """
 
 from __future__ import annotations

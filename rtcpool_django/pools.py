@@ -213,18 +213,25 @@ def may_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
     (``RESOLVE_POOL_NAME``), the pool exists or joining may create it, ``ADMIT_PEER`` says
     yes and the pool is open. Capacity (``max_peers``) is not checked: it changes by the
     second and says nothing about who you are. Nothing is created."""
+    return join_refusal(requested, scope=scope, user=user) is None
+
+
+def join_refusal(requested: str, *, scope: dict[str, Any], user: Any) -> str | None:
+    """The reason a join of ``requested`` by ``user`` would be refused now (``None``: it
+    would be admitted), as :func:`may_join` judges it: ``pool_not_found``, ``forbidden``
+    or ``pool_closed``, the ``rtc:error`` reason the join itself would answer."""
     user = user if user is not None and user.is_authenticated else None
     try:
         name = _resolve(requested, scope)
         pool = Pool.objects.filter(name=name).first()
         if pool is None:
             if not rtcpool_settings.AUTO_CREATE_POOLS:
-                return False
+                return "pool_not_found"
             pool = Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS)
         _admit(scope, user, pool)
-    except ProtocolError:
-        return False
-    return pool.is_open
+    except ProtocolError as error:
+        return error.reason
+    return None if pool.is_open else "pool_closed"
 
 
 async def amay_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:

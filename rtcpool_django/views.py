@@ -11,23 +11,33 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from . import ice
+from . import ice, pools
 from . import metrics as worker_metrics
 from .conf import rtcpool_settings
+from .policy import http_scope
 from .protocol import REASONS, ProtocolError, check_pool_name
 
 # The view's refusals, shaped as rtc:error's data ({message, reason}) under "error".
 METHOD_NOT_ALLOWED = "method_not_allowed"
 
 
+# What a refused ``?pool=`` answers: the pool is not there to join (no such pool, or one
+# that is closed or private to others) or it is, but not for you.
+REFUSAL_STATUS = {"pool_not_found": 404, "pool_closed": 404, "forbidden": 403}
+
+
 @never_cache  # a credential is per request and must not sit in a shared cache
 def ice_servers(request: HttpRequest) -> JsonResponse:
     """``GET [?pool=<name>]`` -> ``{"iceServers": [...]}`` for ``RTCPeerConnection``.
 
-    ``ISSUE_TURN_CREDENTIALS`` decides who may have them (403 ``forbidden`` otherwise); a
-    bad ``pool`` answers 400 ``invalid_pool_name``, any method but GET 405. The TURN
-    username is ``<expiry>:<id>``, ``<id>`` being the user's pk when signed in and a random
-    token otherwise, so coturn's log tells whose relay it is without naming anyone.
+    ``ISSUE_TURN_CREDENTIALS`` decides who may have them. When it refuses a request that
+    names a pool, the answer is the reason a join of that pool would get
+    (:func:`rtcpool_django.pools.join_refusal`): 404 ``pool_not_found`` (no such pool and
+    none may be created, or a private pool refusing you), 404 ``pool_closed``, 403
+    ``forbidden``; any other refusal is 403 ``forbidden``. A bad ``pool`` answers 400
+    ``invalid_pool_name``, any method but GET 405. The TURN username is ``<expiry>:<id>``,
+    ``<id>`` being the user's pk when signed in and a random token otherwise, so coturn's
+    log tells whose relay it is without naming anyone.
     """
     if request.method != "GET":
         response = _error(405, METHOD_NOT_ALLOWED, "Only GET is allowed here.")
@@ -43,6 +53,10 @@ def ice_servers(request: HttpRequest) -> JsonResponse:
     if user is not None and not user.is_authenticated:
         user = None
     if not rtcpool_settings.ISSUE_TURN_CREDENTIALS(request, user, pool):
+        if pool is not None:
+            reason = pools.join_refusal(pool, scope=http_scope(request), user=user)
+            if reason is not None:
+                return _error(REFUSAL_STATUS[reason], reason)
         return _error(403, "forbidden", "You are not allowed to have ICE servers here.")
     servers = ice.ice_servers(
         stun_urls=rtcpool_settings.STUN_URLS,

@@ -21,6 +21,7 @@ from django.urls import reverse
 
 from rtcpool_django import pools, views
 from rtcpool_django.models import Pool
+from rtcpool_django.protocol import REASONS
 
 from . import policies
 
@@ -117,26 +118,56 @@ def test_default_policy_admits_whoever_may_join_the_pool(client, turn):
     assert not Pool.objects.filter(name="standup").exists()  # asking creates nothing
     pools.create_pool("secret-room", private=True)
     # A private pool refuses anonymous joins, so no TURN for them either; and the refusal
-    # is the same as for a pool that does not exist at all.
-    assert_refused(client.get(URL, {"pool": "secret-room"}), 403, "forbidden")
+    # is the same as for a pool that does not exist at all, as the join's would be.
+    assert_refused(client.get(URL, {"pool": "secret-room"}), 404, "pool_not_found")
     client.force_login(get_user_model().objects.create_user("ada"))
     assert client.get(URL, {"pool": "secret-room"}).status_code == 200
 
 
-def test_default_policy_refuses_a_closed_or_unknown_pool(client, turn):
+def test_a_closed_or_unknown_pool_is_not_found_with_the_joins_reason(client, turn):
     pools.create_pool("done", is_open=False)
-    assert_refused(client.get(URL, {"pool": "done"}), 403, "forbidden")
+    response = client.get(URL, {"pool": "done"})
+    assert_refused(response, 404, "pool_closed")
+    assert body(response)["error"]["message"] == REASONS["pool_closed"]
     turn.RTCPOOL = {**TURN, "AUTO_CREATE_POOLS": False}
-    assert_refused(client.get(URL, {"pool": "nowhere"}), 403, "forbidden")
+    response = client.get(URL, {"pool": "nowhere"})
+    assert_refused(response, 404, "pool_not_found")
+    assert body(response)["error"]["message"] == REASONS["pool_not_found"]
     pools.create_pool("somewhere")
     assert client.get(URL, {"pool": "somewhere"}).status_code == 200
 
 
 def test_default_policy_follows_resolve_pool_name(client, turn):
     turn.RTCPOOL = {**TURN, "RESOLVE_POOL_NAME": "tests.policies.alias"}
-    assert_refused(client.get(URL, {"pool": "hidden"}), 403, "forbidden")  # resolves to None
+    assert_refused(client.get(URL, {"pool": "hidden"}), 404, "pool_not_found")  # resolves to None
     pools.create_pool("main-hall", is_open=False)
-    assert_refused(client.get(URL, {"pool": "lobby"}), 403, "forbidden")  # alias of a closed one
+    assert_refused(client.get(URL, {"pool": "lobby"}), 404, "pool_closed")  # alias of a closed one
+
+
+def test_a_pool_the_admission_policy_refuses_is_forbidden(client, turn):
+    turn.RTCPOOL = {**TURN, "ADMIT_PEER": "tests.policies.admit_signed_in_only"}
+    response = client.get(URL, {"pool": "standup"})
+    assert_refused(response, 403, "forbidden")
+    assert body(response)["error"]["message"] == REASONS["forbidden"]
+
+
+def test_join_refusal_names_the_reason_a_join_would_get(settings):
+    pools.create_pool("open")
+    pools.create_pool("done", is_open=False)
+    pools.create_pool("members", private=True)
+    ada = get_user_model().objects.create_user("ada")
+    refusal = pools.join_refusal
+    assert refusal("open", scope={}, user=None) is None
+    assert refusal("new-one", scope={}, user=None) is None  # joining would create it
+    assert not Pool.objects.filter(name="new-one").exists()
+    assert refusal("done", scope={}, user=None) == "pool_closed"
+    assert refusal("members", scope={}, user=None) == "pool_not_found"
+    assert refusal("members", scope={}, user=ada) is None
+    settings.RTCPOOL = {"AUTO_CREATE_POOLS": False}
+    assert refusal("new-one", scope={}, user=None) == "pool_not_found"
+    settings.RTCPOOL = {"ADMIT_PEER": "tests.policies.admit_signed_in_only"}
+    assert refusal("open", scope={}, user=None) == "forbidden"
+    assert pools.may_join("open", scope={}, user=ada) is True
 
 
 def test_default_policy_without_a_pool_asks_admit_peer_about_a_public_pool(client, turn):
