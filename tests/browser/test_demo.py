@@ -62,3 +62,31 @@ def test_two_pages_call_each_other_on_the_demo_page(live_worker, open_page, shar
     assert ada.locator(".tile").count() == 0
     assert ada.locator("#join").is_visible()
     assert errors == []
+
+
+def test_a_kicked_page_is_told_it_was_removed(live_worker, open_page, shared_layer, backend):
+    worker = live_worker(**shared_layer)
+    ada, grace = (open_page(worker, harness=False).page for _ in range(2))
+    join_call(ada, "standup", "Ada")
+    ada.wait_for_selector("#status:has-text('with 0 other people')")
+    join_call(grace, "standup", "Grace")
+    grace.wait_for_selector("#status:has-text('with 1 other person')")
+
+    (grace_peer,) = [
+        peer
+        for peer in backend(lambda: list(pools.live_peers("standup")))
+        if peer.description == {"name": "Grace"}
+    ]
+    assert backend(pools.kick, grace_peer) is True
+    grace.wait_for_selector("#status:has-text('You were removed from the room.')")
+    assert grace.locator(".tile").count() == 0
+    ada.wait_for_selector("#status:has-text('with 0 other people')")  # Ada stays in the room
+
+
+def test_a_closed_room_says_so_before_asking_for_the_camera(live_worker, open_page, backend):
+    worker = live_worker()
+    backend(pools.create_pool, "retired", is_open=False)
+    page = open_page(worker, harness=False).page
+    join_call(page, "retired", "Ada")
+    page.wait_for_selector("#status:has-text('Could not join: The pool is closed.')")
+    assert page.locator("#join").is_visible()

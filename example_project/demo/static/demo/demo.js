@@ -22,6 +22,13 @@
   let pool = null;
   let stream = null;
 
+  // What the server's close code after rtc:stop means for the person on the page.
+  const STOPPED = {
+    4001: "You were removed from the room.", // kicked, or too far behind to keep up
+    4012: "The server lost its connection to the other servers; join again in a moment.",
+    closed: "The room was closed by the site.",
+  };
+
   function tile(id, label, local = false) {
     let element = tiles.querySelector(`[data-peer="${id}"]`);
     if (!element) {
@@ -109,16 +116,21 @@
         }
       });
     });
+    // rtc:stop comes first and the server's close code then says why (docs: "Error
+    // reasons"): wait for the close to tell the person what happened.
+    let stopped = false;
     pool.events.addEventListener("stop", () => {
-      reset("The room was closed by the site.");
+      stopped = true;
     });
     socket.addEventListener("message", (event) => {
       // The client ignores rtc:error; show the server's reason (e.g. a closed room).
       const frame = JSON.parse(event.data);
       if (frame.type === "rtc:error") show(`The server said: ${frame.data.message}`);
     });
-    socket.addEventListener("close", () => {
-      if (pool) reset("Disconnected from the server.");
+    socket.addEventListener("close", (event) => {
+      if (!pool) return; // we left
+      if (!stopped) reset("Disconnected from the server.");
+      else reset(STOPPED[event.code] || STOPPED.closed);
     });
     pool.join(room);
     show(`Joining “${room}”…`);
