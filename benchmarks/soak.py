@@ -1,4 +1,4 @@
-"""The soak (issue 10, "Ride through faults"): churn and ICE-rate relays on two real workers
+"""The soak ("ride through faults"): churn and ICE-rate relays on two real workers
 while the run kills a worker, restarts Redis and terminates the database connections;
 then counts what went wrong. See benchmarks/README.md, "Soak".
 

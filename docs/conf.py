@@ -1,4 +1,4 @@
-"""Sphinx configuration of the rtcpool_django documentation (Read the Docs builds it)."""
+"""Sphinx configuration of the rtcpool_django documentation (README: "Documentation")."""
 
 from __future__ import annotations
 

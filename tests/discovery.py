@@ -1,4 +1,5 @@
-"""The exactly-once discovery rule (DESIGN.md rule 1), checked over what clients saw."""
+"""The exactly-once discovery rule (docs/reference/protocol.rst, "Exactly-once discovery"),
+checked over what clients saw."""
 
 from __future__ import annotations
 

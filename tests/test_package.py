@@ -15,6 +15,7 @@ import shutil
 import subprocess
 import sys
 import tarfile
+import tomllib
 import venv
 import zipfile
 from pathlib import Path
@@ -165,6 +166,17 @@ def test_sdist_has_what_a_rebuild_and_the_tests_need_and_no_junk(dist):
         assert needed in names, needed
     junk = ("node_modules/", "artifacts/", ".venv/", ".nox/", "dist/", "build/", ".git/")
     assert not [n for n in names if n.startswith(junk) or "/__pycache__/" in n]
+
+
+def test_docs_extra_installs_what_the_docs_build_needs():
+    """README's docs build installs ``.[docs]``; ``nox -s docs`` docs/requirements.txt and
+    the redis extra (autodoc imports rtcpool_django.layers): the extra must hold them all."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    lines = (ROOT / "docs" / "requirements.txt").read_text().splitlines()
+    needed = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
+    assert needed | set(extras["redis"]) <= set(extras["docs"])
+    assert "urls" not in project  # no repository or docs site is published
 
 
 def test_wheel_in_a_new_project_outside_the_repository(dist, tmp_path):
