@@ -7,13 +7,16 @@ peer kicks it, closing or deleting a pool stops its peers with ``rtc:stop``.
 
 from __future__ import annotations
 
+import json
 from contextlib import suppress
 from typing import Any
 
 from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, CharField, ModelForm
 from django.http import HttpRequest
+from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -21,6 +24,26 @@ from . import pools
 from .models import Peer, Pool
 
 PEER_FIELDS = ("id", "user", "worker", "joined", "description")
+# A description in a list cell: long enough for a name and a role, short enough for a row.
+SUMMARY_LENGTH = 60
+
+
+def summary(description: Any) -> str:
+    """A peer's description in a few words: its ``"name"`` first when it has one, the rest
+    as compact JSON, cut at ``SUMMARY_LENGTH`` characters; ``""`` for no description."""
+    if description is None:
+        return ""
+    name = description.get("name") if isinstance(description, dict) else None
+    if isinstance(name, str) and name:
+        rest = {key: value for key, value in description.items() if key != "name"}
+        text = f"{name} {_compact(rest)}" if rest else name
+    else:
+        text = _compact(description)
+    return Truncator(text).chars(SUMMARY_LENGTH)
+
+
+def _compact(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, separators=(", ", ": "), default=str)
 
 
 class LivePeerFormSet(BaseInlineFormSet):
@@ -123,16 +146,31 @@ def _describe(peer: Peer, description: Any) -> None:
 
 @admin.register(Peer)
 class PeerAdmin(admin.ModelAdmin):
-    list_display = ("id", "pool", "user", "worker", "joined")
-    list_filter = ("pool",)
+    """Who is online: each live peer by its description, with its pool, user, worker and
+    when it joined; filter by pool (those with peers), worker or time, search any of them."""
+
+    list_display = ("peer", "pool", "user", "worker", "joined")
+    list_display_links = ("peer",)
+    list_filter = (("pool", admin.RelatedOnlyFieldListFilter), "worker", "joined")
     list_select_related = ("pool", "user")
-    search_fields = ("id", "pool__name", "worker")
+    search_fields = (
+        "id",
+        "description",
+        "pool__name",
+        "worker",
+        f"user__{get_user_model().USERNAME_FIELD}",
+    )
     fields = ("pool", *PEER_FIELDS)
     readonly_fields = ("id", "pool", "user", "worker", "joined")
     actions = ["kick_selected_peers"]
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
+
+    @admin.display(description=_("peer"))
+    def peer(self, obj: Peer) -> str:
+        # A peer without a description is told apart by the start of its id.
+        return summary(obj.description) or _("(no description) %(id)s") % {"id": str(obj.id)[:8]}
 
     def get_actions(self, request: HttpRequest, action_location: Any = None) -> dict[str, Any]:
         # Django 6.1 passes action_location (and deprecates overrides without it); 5.2 and

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from asgiref.sync import sync_to_async
@@ -225,3 +226,62 @@ async def test_peers_cannot_be_added_nor_plainly_deleted(connect, staff):
     response = await call(staff, "get", reverse("admin:rtcpool_django_peer_changelist"))
     actions = dict(response.context["action_form"].fields["action"].choices)
     assert "kick_selected_peers" in actions and "delete_selected" not in actions
+
+
+@pytest.mark.django_db
+def test_peer_list_shows_who_where_and_when_and_filters_and_searches(admin_client):
+    standup, review = pools.create_pool("standup"), pools.create_pool("review")
+    pools.create_pool("empty")
+    ada = get_user_model().objects.create_user("ada")
+    peers = {
+        "ada": Peer.objects.create(
+            pool=standup,
+            channel_name="c1",
+            worker="host-a:1",
+            user=ada,
+            description={"name": "Ada", "role": "host"},
+        ),
+        "grace": Peer.objects.create(
+            pool=review, channel_name="c2", worker="host-b:2", description={"name": "Grace"}
+        ),
+        "anon": Peer.objects.create(pool=review, channel_name="c3", worker="host-a:1"),
+        "long": Peer.objects.create(
+            pool=standup, channel_name="c4", worker="host-b:2", description=["x" * 100]
+        ),
+    }
+    url = reverse("admin:rtcpool_django_peer_changelist")
+
+    def listed(**query):
+        response = admin_client.get(url, query)
+        assert response.status_code == 200
+        return response, {str(p.pk) for p in response.context["cl"].result_list}
+
+    response, ids = listed()
+    assert ids == {str(p.pk) for p in peers.values()}
+    html = response.content.decode()
+    for header in ("Peer", "Pool", "User", "Worker", "Joined"):
+        assert f">{header}</a>" in html or f">{header}</span>" in html, header
+    # The name first, the rest as JSON, linked to the peer's page.
+    assert "Ada {&quot;role&quot;: &quot;host&quot;}</a>" in html
+    assert ">Grace</a>" in html
+    assert f"(no description) {str(peers['anon'].pk)[:8]}</a>" in html
+    assert "[&quot;xxxxxxxx" in html and "x" * 60 not in html  # cut short
+    assert re.search(r'<td class="field-pool[^"]*">standup</td>', html)
+    assert re.search(r'<td class="field-user[^"]*">ada</td>', html)
+    assert re.search(r'<td class="field-worker[^"]*">host-b:2</td>', html)
+    assert re.search(r'<td class="field-joined[^"]*">[^<]*\d{4}', html)
+    # Filters: the pools that have peers (not "empty"), the workers, the time of joining.
+    filters = {spec.title: spec for spec in response.context["cl"].filter_specs}
+    pool_choices = [choice for _, choice in filters["pool"].lookup_choices]
+    assert sorted(pool_choices) == ["review", "standup"]
+    assert "joined" in filters
+
+    assert listed(pool__id__exact=str(review.pk))[1] == {
+        str(peers["grace"].pk),
+        str(peers["anon"].pk),
+    }
+    assert listed(worker="host-a:1")[1] == {str(peers["ada"].pk), str(peers["anon"].pk)}
+    assert listed(q="grace")[1] == {str(peers["grace"].pk)}  # the description
+    assert listed(q="standup")[1] == {str(peers["ada"].pk), str(peers["long"].pk)}
+    assert listed(q="ada")[1] == {str(peers["ada"].pk)}  # the name and the user
+    assert listed(q=str(peers["anon"].pk))[1] == {str(peers["anon"].pk)}
