@@ -18,6 +18,8 @@ from channels_redis import core, utils
 from packaging.requirements import Requirement
 
 from rtcpool_django.layers import RedisChannelLayer
+from rtcpool_django.layers.reader import ReadingLayer
+from rtcpool_django.layers.sender import SendingLayer
 
 WRITTEN_FOR = "4.3.0"
 
@@ -117,3 +119,11 @@ def test_key_formats_and_routing_are_those_the_lua_scripts_use():
     assert layer.deserialize(encoded) == message
     # The random prefix comes first: equal scores would order members randomly.
     assert layer.serialize(message) != encoded
+
+
+def test_the_layer_is_what_its_reader_and_sender_need():
+    # Part of what they need is stock's (ring_size, brpop_timeout, connection, ...).
+    layer = RedisChannelLayer(hosts=["redis://127.0.0.1:6379/0"], prefix="p")
+    assert isinstance(layer, ReadingLayer)
+    assert isinstance(layer, SendingLayer)
+    assert layer.backup_key("pspecific.x!") == "pspecific.x!$inflight"

@@ -71,7 +71,7 @@ from redis.asyncio import BlockingConnectionPool
 from .buffers import ChannelBuffer
 from .reader import ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
-from .sender import ShardSender
+from .sender import Pending, ShardSender
 
 logger = logging.getLogger("rtcpool_django.layers")
 
@@ -170,11 +170,9 @@ class RedisChannelLayer(core.RedisChannelLayer):
             sender = self._senders[(loop, index)] = ShardSender(self, index)
         return sender
 
-    async def deliver_batch(
-        self, index: int, items: list[tuple[str | bytes, int, float, bytes, Any]]
-    ) -> list[int]:
+    async def deliver_batch(self, index: int, items: list[Pending]) -> list[int]:
         """Run the delivery script for ``(key, capacity, score, payload, _)`` items on
-        one shard; returns the positions of the refused ones."""
+        one shard; returns the positions of the refused ones (called by the senders)."""
         batch = _ShardBatch()
         for number, (key, capacity, score, payload, _) in enumerate(items):
             batch.add(number, key, capacity, score)
@@ -333,8 +331,14 @@ class RedisChannelLayer(core.RedisChannelLayer):
             if not buffer.waiting and not buffer and self.receive_buffer.get(channel) is buffer:
                 del self.receive_buffer[channel]
 
-    def _hand_over(self, members: list[bytes], key: str) -> None:
-        """Decode messages popped from a process channel into their local buffers.
+    def backup_key(self, key: str) -> str:
+        """The ``$inflight`` backup of a queue key, named as stock names it."""
+        name: str = self._backup_channel_name(key)
+        return name
+
+    def hand_over(self, members: list[bytes], key: str) -> None:
+        """Decode messages popped from a process channel into their local buffers (called
+        by the readers).
 
         Synchronous on purpose: between a script's reply and the end of this call there is
         no await, so a batch counts as handed over exactly when this returns."""
@@ -387,7 +391,13 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
         return remove
 
-    def _reconnected(self) -> None:
+    def outage_started(self) -> None:
+        """A reader cannot reach Redis (called by the readers)."""
+        self.connected = False
+
+    def outage_ended(self) -> None:
+        """A reader reaches Redis again: run the ``on_reconnect`` callbacks (called by the
+        readers)."""
         self.connected = True
         for callback in list(self._reconnect_callbacks):
             try:

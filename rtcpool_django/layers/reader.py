@@ -5,6 +5,7 @@ One ``ProcessChannelReader`` per process channel (``specific.<client_prefix>!``)
 per shard it reads, on the event loop of its receivers. Receivers never await Redis
 themselves, so cancelling a ``receive()`` cannot interrupt a read. The task exits when no
 ``receive()`` is waiting and the queue is empty; the next ``receive()`` starts it again.
+The reader knows its layer only through ``ReadingLayer``.
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import inspect
 import itertools
 import logging
 import time
-from typing import Any
+from typing import Protocol, cast, runtime_checkable
 
 from redis import exceptions as redis_exceptions
+from redis.asyncio import ConnectionPool, Redis
 
 from .scripts import POP_BATCH
 
@@ -33,10 +35,50 @@ REDIS_DOWN = (
 )
 
 
+@runtime_checkable
+class ReadingLayer(Protocol):
+    """What a reader needs of its layer (``core.RedisChannelLayer`` provides it)."""
+
+    prefix: str
+    ring_size: int
+    expiry: int
+    #: Longest BZPOPMIN, in seconds (shortened below the connections' read timeout).
+    brpop_timeout: int
+    #: Messages popped per script call.
+    receive_batch_size: int
+    #: Backoff after a failed Redis call: first delay and cap, in seconds.
+    reconnect_delay: float
+    reconnect_delay_max: float
+
+    def consistent_hash(self, value: str) -> int:
+        """The shard of a channel or group name."""
+        ...
+
+    def connection(self, index: int) -> Redis:
+        """A Redis client for a shard, on the running event loop."""
+        ...
+
+    def backup_key(self, key: str) -> str:
+        """The ``$inflight`` backup key of a queue key, as stock names it."""
+        ...
+
+    def hand_over(self, members: list[bytes], key: str) -> None:
+        """Decode popped messages into their local buffers; synchronous (see core)."""
+        ...
+
+    def outage_started(self) -> None:
+        """A reader could not reach Redis."""
+        ...
+
+    def outage_ended(self) -> None:
+        """A reader that could not reach Redis reached it again."""
+        ...
+
+
 class ProcessChannelReader:
     """Reads one process channel into the layer's local buffers."""
 
-    def __init__(self, layer: Any, real_channel: str) -> None:
+    def __init__(self, layer: ReadingLayer, real_channel: str) -> None:
         self.layer = layer
         self.real_channel = real_channel
         #: receive() calls waiting on any channel of this process channel.
@@ -67,7 +109,7 @@ class _ShardReader:
         self.layer = layer
         self.index = index
         self.key = layer.prefix + owner.real_channel
-        self.backup_key = layer._backup_channel_name(self.key)
+        self.backup_key = layer.backup_key(self.key)
         self.batch_key = self.backup_key + "$batch"
         # BZPOPMIN also watches this key, so that stop() can end a blocking read without
         # cancelling it (a cancelled BZPOPMIN may lose the message Redis just popped).
@@ -115,7 +157,9 @@ class _ShardReader:
         """End the reader's BZPOPMIN; False if Redis cannot be reached."""
         try:
             async with self.layer.connection(self.index).pipeline(transaction=True) as pipe:
-                await pipe.zadd(self.wake_key, {"wake": 0}).expire(self.wake_key, 10).execute()
+                pipe.zadd(self.wake_key, {"wake": 0})
+                pipe.expire(self.wake_key, 10)
+                await pipe.execute()
         except REDIS_DOWN:
             return False
         return True
@@ -131,19 +175,23 @@ class _ShardReader:
                         return
                     self.blocking = True
                     try:
-                        popped = await connection.bzpopmin(
-                            [self.key, self.wake_key], timeout=self._block_timeout(connection)
+                        # The layer's connections do not decode: (key, member, score).
+                        popped = cast(
+                            "tuple[bytes, bytes, float] | None",
+                            await connection.bzpopmin(
+                                [self.key, self.wake_key], timeout=self._block_timeout(connection)
+                            ),
                         )
                     finally:
                         self.blocking = False
                     if popped is not None and popped[0].decode() == self.key:
-                        self.layer._hand_over([popped[1]], self.key)
+                        self.layer.hand_over([popped[1]], self.key)
                 if self.stopping:
                     return
             except REDIS_DOWN as exc:
                 if down_since is None:
                     down_since = time.monotonic()
-                    self.layer.connected = False
+                    self.layer.outage_started()
                     logger.warning(
                         "Channel layer cannot reach Redis (%s: %s); receivers keep waiting, "
                         "retrying.",
@@ -160,7 +208,7 @@ class _ShardReader:
                         time.monotonic() - down_since,
                     )
                     down_since = None
-                    self.layer._reconnected()
+                    self.layer.outage_ended()
                 delay = 0.0
                 continue
             if self.owner.receivers <= 0 or self.stopping:
@@ -168,18 +216,18 @@ class _ShardReader:
             delay = min(max(delay * 2, self.layer.reconnect_delay), self.layer.reconnect_delay_max)
             await asyncio.sleep(delay)
 
-    def _block_timeout(self, connection: Any) -> float:
+    def _block_timeout(self, connection: Redis) -> float:
         """``brpop_timeout``, or less than the connection's read timeout: redis-py 8 reads
         with a 5 s socket_timeout by default, which would end every idle BZPOPMIN of 5 s
         in a TimeoutError (channels_redis #422)."""
-        timeout = self.layer.brpop_timeout
+        timeout: float = self.layer.brpop_timeout
         read_timeout = _socket_timeout(connection.connection_pool)
         if read_timeout is not None and read_timeout <= timeout + 0.5:
             # 0 would make BZPOPMIN block forever.
             timeout = max(read_timeout / 2, 0.01)
         return float(timeout)
 
-    async def _pop_batch(self, connection: Any) -> bool:
+    async def _pop_batch(self, connection: Redis) -> bool:
         """Acknowledge the last batch handed over (or put back one that was not), pop the
         next into the backup and hand it over; False if the queue was empty."""
         batch_id = str(next(self.batch_ids))
@@ -189,19 +237,19 @@ class _ShardReader:
             [self.handed, batch_id, self.layer.receive_batch_size, int(self.layer.expiry)],
         )
         members = reply[0::2]
-        self.layer._hand_over(members, self.key)
+        self.layer.hand_over(members, self.key)
         self.handed = batch_id if members else ""
         return bool(members)
 
 
-def _socket_timeout(pool: Any) -> float | None:
+def _socket_timeout(pool: ConnectionPool) -> float | None:
     """The read timeout of a pool's connections: as configured, else the class default."""
     if "socket_timeout" in pool.connection_kwargs:
         configured = pool.connection_kwargs["socket_timeout"]
         return None if configured is None else float(configured)
     for cls in pool.connection_class.__mro__:
         if "__init__" in vars(cls):
-            parameter = inspect.signature(cls.__init__).parameters.get("socket_timeout")
+            parameter = inspect.signature(vars(cls)["__init__"]).parameters.get("socket_timeout")
             if parameter is not None and parameter.default is not inspect.Parameter.empty:
                 return None if parameter.default is None else float(parameter.default)
     return None

@@ -17,19 +17,32 @@ sender's messages to one channel keep their order.
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
-if TYPE_CHECKING:
-    from .core import RedisChannelLayer
+#: A message waiting to go: Redis key, capacity, score, payload, and the future its sender
+#: awaits (True if the channel was full).
+Pending = tuple[str | bytes, int, float, bytes, asyncio.Future[bool]]
+
+
+@runtime_checkable
+class SendingLayer(Protocol):
+    """What a sender needs of its layer (``core.RedisChannelLayer`` provides it)."""
+
+    #: Most messages per script call.
+    SEND_CHUNK: int
+
+    async def deliver_batch(self, index: int, items: list[Pending]) -> list[int]:
+        """Deliver messages to one shard in one script call; the positions refused."""
+        ...
 
 
 class ShardSender:
     """The sends of one event loop to one shard."""
 
-    def __init__(self, layer: RedisChannelLayer, index: int) -> None:
+    def __init__(self, layer: SendingLayer, index: int) -> None:
         self.layer = layer
         self.index = index
-        self.pending: list[tuple[str | bytes, int, float, bytes, asyncio.Future[bool]]] = []
+        self.pending: list[Pending] = []
         self.task: asyncio.Task[None] | None = None
 
     def submit(
