@@ -144,7 +144,15 @@ if redis_host(os.environ) is not None:
             os.environ["RTCPOOL_CHANNEL_CAPACITY"]
         )
 else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+    # One process. Ours is Channels' in-memory layer without its sweep of every channel
+    # and group on every message (see rtcpool_django.memory_layer).
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": os.environ.get(
+                "RTCPOOL_CHANNEL_LAYER", "rtcpool_django.memory_layer.InMemoryChannelLayer"
+            )
+        }
+    }
 
 RTCPOOL: dict[str, Any] = {
     key: float(os.environ[f"RTCPOOL_{key}"])

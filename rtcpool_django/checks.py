@@ -10,7 +10,10 @@ from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
 
-IN_MEMORY_LAYER = "channels.layers.InMemoryChannelLayer"
+IN_MEMORY_LAYERS = (
+    "channels.layers.InMemoryChannelLayer",
+    "rtcpool_django.memory_layer.InMemoryChannelLayer",
+)
 STOCK_REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
 OUR_REDIS_LAYER = "rtcpool_django.layers.RedisChannelLayer"
 REDIS_LAYERS = (
@@ -175,7 +178,7 @@ def check_channel_layer(app_configs: Any = None, **kwargs: Any) -> list[Error | 
         ]
     backend = layer.get("BACKEND", "")
     messages: list[Error | Warning] = []
-    if backend == IN_MEMORY_LAYER and not settings.DEBUG:
+    if backend in IN_MEMORY_LAYERS and not settings.DEBUG:
         messages.append(
             Warning(
                 "The in-memory channel layer only reaches peers on the same process.",

@@ -63,9 +63,13 @@ def test_a_channel_layer_is_required():
     assert ids(check_channel_layer()) == ["rtcpool.E003"]
 
 
-@override_settings(CHANNEL_LAYERS=INMEMORY, DEBUG=False)
-def test_in_memory_layer_without_debug_warns():
-    assert ids(check_channel_layer()) == ["rtcpool.W001"]
+@pytest.mark.parametrize(
+    "backend",
+    ["channels.layers.InMemoryChannelLayer", "rtcpool_django.memory_layer.InMemoryChannelLayer"],
+)
+def test_in_memory_layer_without_debug_warns(backend):
+    with override_settings(CHANNEL_LAYERS={"default": {"BACKEND": backend}}, DEBUG=False):
+        assert ids(check_channel_layer()) == ["rtcpool.W001"]
 
 
 @override_settings(CHANNEL_LAYERS=INMEMORY, DEBUG=True)
