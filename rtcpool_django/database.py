@@ -6,25 +6,42 @@ waits for the database. The domain operations here are self-contained transactio
 need no particular thread, so they run on a small pool of ``DATABASE_THREADS`` threads,
 each with its own database connection (closed or kept per ``CONN_MAX_AGE``, as in a
 request).
+
+Around each call, what Django does around a request: a connection that is broken or past
+its ``CONN_MAX_AGE`` is dropped. Except for one thing: with ``CONN_HEALTH_CHECKS`` Django
+pings a persistent connection (``SELECT 1``) at the start of every request, and a request
+here is one join or departure, so the ping would be a round trip in front of every call,
+as many as the call's own. So a connection is checked at most once per
+``HEALTH_CHECK_INTERVAL``; one that was dropped between checks fails the call it is given
+to (a join retries such a failure once on a new connection, see
+:func:`rtcpool_django.entry.enter`), and any error makes Django check it before its next use.
 """
 
 from __future__ import annotations
 
 import functools
 import os
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import close_old_connections
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .conf import rtcpool_settings
 
 P = ParamSpec("P")
 T = TypeVar("T")
 
+#: Seconds between two health checks (``CONN_HEALTH_CHECKS``) of one connection.
+HEALTH_CHECK_INTERVAL = 1.0
+
 _executors: dict[str, tuple[tuple[int, int], ThreadPoolExecutor]] = {}
+# Per thread: database alias -> (its connection, when its health was last let be checked).
+_health = threading.local()
 
 
 def _threads(lane: str) -> ThreadPoolExecutor:
@@ -42,13 +59,29 @@ def _threads(lane: str) -> ThreadPoolExecutor:
 
 
 def _with_fresh_connection(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
-    # What Django does around a request: drop a connection that is broken or past its
-    # CONN_MAX_AGE before and after the work.
     close_old_connections()
     try:
         return fn(*args, **kwargs)
     finally:
         close_old_connections()
+
+
+def close_old_connections() -> None:
+    """Django's ``close_old_connections``, with health checks at most once per interval."""
+    checked: dict[str, tuple[BaseDatabaseWrapper, float]] = _health.__dict__.setdefault(
+        "checked", {}
+    )
+    now = time.monotonic()
+    for conn in connections.all(initialized_only=True):
+        # Resets health_check_done: the next query pings first (if CONN_HEALTH_CHECKS).
+        conn.close_if_unusable_or_obsolete()
+        if conn.connection is None:
+            continue
+        last = checked.get(conn.alias)
+        if last is not None and last[0] is conn and now - last[1] < HEALTH_CHECK_INTERVAL:
+            conn.health_check_done = True  # type: ignore[attr-defined]  # checked a moment ago
+        else:
+            checked[conn.alias] = (conn, now)
 
 
 async def run_in_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:

@@ -1,0 +1,68 @@
+"""The ORM threads' connection handling: what Django does around a request, but with
+``CONN_HEALTH_CHECKS`` pings at most once per interval instead of before every call."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connections
+
+from rtcpool_django import database
+from rtcpool_django.models import Pool
+
+
+@pytest.fixture
+def persistent_checked_connection(transactional_db, monkeypatch):
+    """This thread's connection as with CONN_MAX_AGE=None and CONN_HEALTH_CHECKS=True;
+    returns the list of health-check pings it gets."""
+    connection = connections["default"]
+    connection.ensure_connection()
+    monkeypatch.setattr(connection, "close_at", None)
+    monkeypatch.setattr(connection, "health_check_enabled", True)
+    pings = []
+    is_usable = type(connection).is_usable
+
+    def counted(self):
+        pings.append(1)
+        return is_usable(self)
+
+    monkeypatch.setattr(type(connection), "is_usable", counted)
+    yield pings
+    connection.close()
+
+
+def test_a_connection_is_health_checked_at_most_once_per_interval(
+    persistent_checked_connection, monkeypatch
+):
+    pings = persistent_checked_connection
+    clock = [1000.0]
+    monkeypatch.setattr(database.time, "monotonic", lambda: clock[0])
+    for _ in range(20):
+        database._with_fresh_connection(Pool.objects.count)
+    assert len(pings) == 1
+    clock[0] += database.HEALTH_CHECK_INTERVAL
+    for _ in range(20):
+        database._with_fresh_connection(Pool.objects.count)
+    assert len(pings) == 2
+
+
+def test_a_connection_that_had_an_error_is_checked_before_its_next_call(
+    persistent_checked_connection, monkeypatch
+):
+    pings = persistent_checked_connection
+    connection = connections["default"]
+    monkeypatch.setattr(database.time, "monotonic", lambda: 1000.0)
+    database._with_fresh_connection(Pool.objects.count)
+    database._with_fresh_connection(Pool.objects.count)
+    checks = len(pings)
+    connection.errors_occurred = True  # what a failed query leaves behind
+    database._with_fresh_connection(Pool.objects.count)
+    assert len(pings) == checks + 1
+    assert not connection.errors_occurred
+
+
+def test_a_connection_past_its_max_age_is_closed(transactional_db):
+    connection = connections["default"]
+    connection.ensure_connection()
+    connection.close_at = 0.0  # long past
+    database.close_old_connections()
+    assert connection.connection is None
