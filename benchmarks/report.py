@@ -9,8 +9,11 @@ from typing import Any
 # Results: {scenario: {setup name: {"status": ..., "workers": ..., figures...}}}
 Results = dict[str, dict[str, dict[str, Any]]]
 
-# The correctness counts of the join storm that fail a run (never a timing figure).
-CORRECTNESS = ("wrong_views", "duplicates", "failed_handshakes")
+# The correctness counts of the storms that fail a run (never a timing figure).
+CORRECTNESS = {
+    "join": ("wrong_views", "duplicates", "failed_handshakes"),
+    "leave": ("missing", "duplicate", "stray", "failed_handshakes", "wrong_before"),
+}
 
 
 def ratio(value: float | None, floor: float | None) -> str:
@@ -55,6 +58,20 @@ COLUMNS: dict[str, list[Column]] = {
         ("dup", lambda r, f: str(r["duplicates"])),
         ("client CPU", lambda r, f: percent(r["client_cpu"])),
     ],
+    "leave": [
+        ("leaves/s", lambda r, f: number(r["leaves_per_s"], 0)),
+        ("x floor", lambda r, f: ratio(r["leaves_per_s"], f.get("leaves_per_s"))),
+        ("p50 ms", lambda r, f: number(r["p50_ms"], 0)),
+        ("x floor", lambda r, f: ratio(r["p50_ms"], f.get("p50_ms"))),
+        ("p99 ms", lambda r, f: number(r["p99_ms"], 0)),
+        ("x floor", lambda r, f: ratio(r["p99_ms"], f.get("p99_ms"))),
+        ("missing", lambda r, f: str(r["missing"])),
+        ("dup", lambda r, f: str(r["duplicate"])),
+        ("stray", lambda r, f: str(r["stray"])),
+        ("evicted", lambda r, f: str(r["evictions"])),
+        ("failed", lambda r, f: str(r["failed_handshakes"] + r["wrong_before"])),
+        ("client CPU", lambda r, f: percent(r["client_cpu"])),
+    ],
 }
 
 
@@ -66,7 +83,12 @@ def title(scenario: str, params: dict[str, Any]) -> str:
             f"throughput: {params['pairs']} pairs ping-pong, {params['messages']} relayed "
             f"messages per pair or {params['seconds']:g} s, whichever ends first"
         )
-    return f"join: {params['peers']} peers join pools of {params['pool_size']} at once"
+    if scenario == "join":
+        return f"join: {params['peers']} peers join pools of {params['pool_size']} at once"
+    return (
+        f"leave: {params['peers']} peers in pools of {params['pool_size']}, every other one "
+        "leaves at once"
+    )
 
 
 def table(scenario: str, rows: dict[str, dict[str, Any]], params: dict[str, Any]) -> str:
@@ -103,8 +125,8 @@ def table(scenario: str, rows: dict[str, dict[str, Any]], params: dict[str, Any]
 
 
 def failures(results: Results, references: set[str]) -> list[str]:
-    """What makes the run fail: a scenario that crashed, or a correctness count of the
-    join storm that is not zero. Timing figures never do, nor do reference servers
+    """What makes the run fail: a scenario that crashed, or a correctness count of a
+    storm that is not zero. Timing figures never do, nor do reference servers
     (third-party code the project does not own) or setups that cannot run here."""
     found = []
     for scenario, rows in results.items():
@@ -113,8 +135,10 @@ def failures(results: Results, references: set[str]) -> list[str]:
                 continue
             if row["status"] == "failed":
                 found.append(f"{scenario} on {name} crashed: {row['error']}")
-            elif row["status"] == "ok" and scenario == "join":
+            elif row["status"] == "ok" and scenario in CORRECTNESS:
                 found.extend(
-                    f"join on {name}: {key} = {row[key]}" for key in CORRECTNESS if row[key]
+                    f"{scenario} on {name}: {key} = {row[key]}"
+                    for key in CORRECTNESS[scenario]
+                    if row[key]
                 )
     return found

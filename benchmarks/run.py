@@ -6,8 +6,9 @@ that every figure is printed next to its ratio to the floor. See benchmarks/READ
     python benchmarks/run.py stock ours -s rtt      # some setups, one scenario
     python benchmarks/run.py --smoke                # seconds: what CI runs
 
-Exits non-zero when a scenario crashes or the join storm counts a wrong view, a duplicate
-or a failed handshake on a setup of this project; never on a timing figure.
+Exits non-zero when a scenario crashes, the join storm counts a wrong view, a duplicate or
+a failed handshake, or the leave storm a missing, duplicate or stray rtc:close, on a setup
+of this project; never on a timing figure.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks import report, scenarios
+from benchmarks import report, scenarios, storms
 from benchmarks.setups import (
     DEFAULT_SETUPS,
     FLOOR,
@@ -39,7 +40,7 @@ from benchmarks.setups import (
     raise_nofile_limit,
 )
 
-SCENARIOS = ("rtt", "throughput", "join")
+SCENARIOS = ("rtt", "throughput", "join", "leave")
 
 # Counts of a full run and of --smoke; an option given on the command line wins.
 FULL = {
@@ -85,7 +86,10 @@ def scenario_call(name: str, params: dict[str, Any], limits: scenarios.Limits, s
             2 if smoke else 10,
             limits,
         ),
-        "join": lambda ports: scenarios.join_storm(
+        "join": lambda ports: storms.join_storm(
+            ports, params["peers"], params["pool_size"], limits
+        ),
+        "leave": lambda ports: storms.leave_storm(
             ports, params["peers"], params["pool_size"], limits
         ),
     }
@@ -154,8 +158,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pairs", type=int, help="throughput: pairs")
     parser.add_argument("--messages", type=int, help="throughput: relayed messages per pair")
     parser.add_argument("--seconds", type=float, help="throughput: at most this long")
-    parser.add_argument("--peers", type=int, help="join: peers that join at once")
-    parser.add_argument("--pool-size", type=int, help="join: peers per pool")
+    parser.add_argument("--peers", type=int, help="join, leave: peers that join at once")
+    parser.add_argument("--pool-size", type=int, help="join, leave: peers per pool")
     args = parser.parse_args(argv)
     unknown = [name for name in args.setups if name not in SETUPS and name != FLOOR.name]
     if unknown:

@@ -20,6 +20,8 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
+MEMORY = "rtcpool_django.memory_layer.InMemoryChannelLayer"
+STOCK_MEMORY = "channels.layers.InMemoryChannelLayer"
 CORE = "channels_redis.core.RedisChannelLayer"
 OURS = "rtcpool_django.layers.RedisChannelLayer"
 PUBSUB = "channels_redis.pubsub.RedisPubSubChannelLayer"
@@ -31,20 +33,27 @@ class Setup:
 
     name: str
     server: str  # floor | daphne | uvicorn | pyrtc
-    layer: str | None = None  # channel layer BACKEND; None: in-memory (one process)
+    layer: str = MEMORY  # channel layer BACKEND
     workers: int = 1
     reference: bool = False  # a third-party server: reported, never fails the smoke run
+    sqlite: bool = False  # SQLite even when the run has DATABASE_URL (the embedded default)
 
     @property
     def django(self) -> bool:
         return self.server in ("daphne", "uvicorn")
+
+    @property
+    def redis(self) -> bool:
+        return self.layer not in (MEMORY, STOCK_MEMORY)
 
 
 FLOOR = Setup("floor", "floor")
 SETUPS = {
     setup.name: setup
     for setup in (
+        Setup("embedded", "daphne", sqlite=True),
         Setup("memory", "daphne"),
+        Setup("memory-stock", "daphne", STOCK_MEMORY),
         Setup("stock", "daphne", CORE, 2),
         Setup("ours", "daphne", OURS, 2),
         Setup("pubsub", "daphne", PUBSUB, 2),
@@ -55,7 +64,7 @@ SETUPS = {
         Setup("uvicorn-pubsub", "uvicorn", PUBSUB, 2),
     )
 }
-DEFAULT_SETUPS = ["memory", "stock", "ours", "pubsub", "pyrtc"]
+DEFAULT_SETUPS = ["embedded", "memory", "stock", "ours", "pubsub", "pyrtc"]
 
 
 def raise_nofile_limit() -> int:
@@ -81,11 +90,11 @@ def pyrtc_python() -> str:
 
 
 class Environment:
-    """What the Django setups share in one run: a fresh database and a work directory.
+    """What the Django setups share in one run: fresh databases and a work directory.
 
     With DATABASE_URL the database is a new PostgreSQL database named after this process
     (so parallel runs on one server never drop each other's), dropped at the end; without
-    it, a SQLite file in the work directory.
+    it, and for the setups that always use SQLite, a SQLite file in the work directory.
     """
 
     def __init__(self) -> None:
@@ -94,15 +103,20 @@ class Environment:
         self.logdir.mkdir()
         self.base_url = os.environ.get("DATABASE_URL") or None
         self.db_name = f"rtcpool_bench_{os.getpid()}"
-        self._django_env: dict[str, str] | None = None
+        self._django_envs: dict[bool, dict[str, str]] = {}  # by "is SQLite"
+        self._created_postgres = False
 
     @property
     def database(self) -> str:
         return "PostgreSQL" if self.base_url else "SQLite"
 
-    def django_env(self) -> dict[str, str]:
-        """The environment of a Django server process; migrates the database once."""
-        if self._django_env is None:
+    def database_of(self, setup: Setup) -> str:
+        return "SQLite" if setup.sqlite or not self.base_url else "PostgreSQL"
+
+    def django_env(self, setup: Setup) -> dict[str, str]:
+        """The environment of a Django server process; migrates its database once."""
+        sqlite = self.database_of(setup) == "SQLite"
+        if sqlite not in self._django_envs:
             env = dict(
                 os.environ,
                 PYTHONPATH=str(ROOT),
@@ -110,21 +124,23 @@ class Environment:
                 DJANGO_SETTINGS_MODULE="benchmarks.bench_settings",
             )
             env.pop("REDIS_URL", None)
-            if self.base_url:
-                self._postgres(f"CREATE DATABASE {self.db_name}")
-                path = f"/{self.db_name}"
-                env["DATABASE_URL"] = urlunsplit(urlsplit(self.base_url)._replace(path=path))
-            else:
+            if sqlite:
                 env.pop("DATABASE_URL", None)
                 env["SQLITE_PATH"] = str(self.workdir / "bench.sqlite3")
-            self._django_env = env  # before migrating: close() drops a half-made database
+            else:
+                assert self.base_url
+                self._postgres(f"CREATE DATABASE {self.db_name}")
+                self._created_postgres = True  # close() drops a half-made database too
+                path = f"/{self.db_name}"
+                env["DATABASE_URL"] = urlunsplit(urlsplit(self.base_url)._replace(path=path))
+            self._django_envs[sqlite] = env
             subprocess.run(
                 [sys.executable, "manage.py", "migrate", "-v", "0"],
                 cwd=ROOT,
                 env=env,
                 check=True,
             )
-        return self._django_env
+        return self._django_envs[sqlite]
 
     def _postgres(self, statement: str) -> None:
         import psycopg
@@ -143,7 +159,7 @@ class Environment:
                     "(pip install pyrtc==2.0.2 there, or set PYRTC_PYTHON)"
                 )
             return None
-        if setup.layer is None:
+        if not setup.django or not setup.redis:
             return None
         try:
             parts = urlsplit(REDIS_URL)
@@ -161,7 +177,7 @@ class Environment:
         return None
 
     def close(self) -> None:
-        if self._django_env is not None and self.base_url:
+        if self._created_postgres:
             self._postgres(f"DROP DATABASE IF EXISTS {self.db_name} WITH (FORCE)")
         shutil.rmtree(self.workdir, ignore_errors=True)
 
@@ -192,13 +208,9 @@ class Servers:
     def env(self) -> dict[str, str]:
         if not self.setup.django:
             return dict(os.environ, PYTHONUNBUFFERED="1")
-        env = dict(self.environment.django_env())
-        if self.setup.layer:
-            env.update(
-                REDIS_URL=REDIS_URL,
-                RTCPOOL_CHANNEL_LAYER=self.setup.layer,
-                RTCPOOL_CHANNEL_PREFIX=self.prefix,
-            )
+        env = dict(self.environment.django_env(self.setup), RTCPOOL_CHANNEL_LAYER=self.setup.layer)
+        if self.setup.redis:
+            env.update(REDIS_URL=REDIS_URL, RTCPOOL_CHANNEL_PREFIX=self.prefix)
         return env
 
     def __enter__(self) -> Servers:
@@ -243,7 +255,7 @@ class Servers:
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(5)
-        if self.setup.layer:
+        if self.setup.redis:
             delete_redis_keys(self.prefix)
 
 

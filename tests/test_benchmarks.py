@@ -13,7 +13,7 @@ import pytest
 from websockets.asyncio.server import ServerConnection, serve
 from websockets.exceptions import ConnectionClosed
 
-from benchmarks import report, run, scenarios
+from benchmarks import report, run, scenarios, storms
 from benchmarks.floor import Relay
 
 LIMITS = scenarios.Limits(connect=10, run=10, join=2, quiet=0.3, settle=5)
@@ -59,7 +59,7 @@ async def test_the_floor_relays_and_every_peer_sees_its_pool() -> None:
     async with listening(Relay().handle) as ports:
         rtt = await scenarios.rtt(ports, 5, 1, LIMITS)
         flood = await scenarios.throughput(ports, 2, 10, 60, 1, LIMITS)
-        storm = await scenarios.join_storm(ports, 30, 10, LIMITS)
+        storm = await storms.join_storm(ports, 30, 10, LIMITS)
     assert rtt["round_trips"] == 5 and 0 < rtt["p50_ms"] <= rtt["p99_ms"]
     assert flood["messages"] == 20 and flood["msgs_per_s"] > 0
     assert storm["joined"] == 30 and storm["settled"]
@@ -97,7 +97,7 @@ async def test_the_join_storm_counts_what_a_server_gets_wrong(
     server: Handler, expected: str
 ) -> None:
     async with listening(server) as ports:
-        storm = await scenarios.join_storm(ports, 20, 5, LIMITS)
+        storm = await storms.join_storm(ports, 20, 5, LIMITS)
     assert storm[expected] > 0, storm
     if expected == "wrong_views":
         assert set(storm["problems"]) == {"wrong view: a live peer missing"}
@@ -105,6 +105,65 @@ async def test_the_join_storm_counts_what_a_server_gets_wrong(
         assert storm["problems"] == {"rtc:joined timeout": 20}
     if expected == "evictions":
         assert storm["problems"] == {"closed by server (4001)": 20}
+
+
+def leaving_relay(*, announce: int = 1, stray: bool = False) -> Handler:
+    """The floor, but a departure is announced ``announce`` times to each other peer, and
+    with ``stray`` followed by a close of an id that never was in the pool."""
+    pools: dict[str, dict[str, ServerConnection]] = {}
+
+    async def handle(ws: ServerConnection) -> None:
+        peer_id, members = uuid.uuid4().hex, {}
+        try:
+            async for raw in ws:
+                members = pools.setdefault(json.loads(raw)["data"]["pool"], {})
+                others = list(members)
+                members[peer_id] = ws
+                for other in others:
+                    await members[other].send(frame("rtc:peer", {"id": peer_id}))
+                joined = {"client_id": peer_id, "peers": others, "descriptions": {}}
+                await ws.send(frame("rtc:joined", joined))
+        except ConnectionClosed:
+            pass
+        finally:
+            members.pop(peer_id, None)
+            for other in list(members.values()):
+                with contextlib.suppress(ConnectionClosed):
+                    for _ in range(announce):
+                        await other.send(frame("rtc:close", {"id": peer_id, "uid": peer_id}))
+                    if stray:
+                        nobody = uuid.uuid4().hex
+                        await other.send(frame("rtc:close", {"id": nobody, "uid": nobody}))
+
+    return handle
+
+
+async def test_the_leave_storm_on_the_floor_hears_every_departure_once() -> None:
+    async with listening(Relay().handle) as ports:
+        storm = await storms.leave_storm(ports, 30, 10, LIMITS)
+    assert storm["leavers"] == 15 and storm["closes_owed"] == 15 * 5
+    counts = ("missing", "duplicate", "stray", "evictions", "failed_handshakes", "wrong_before")
+    assert {key: storm[key] for key in counts} == dict.fromkeys(counts, 0)
+    assert storm["leaves_per_s"] > 0 and 0 < storm["p50_ms"] <= storm["p99_ms"]
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        (leaving_relay(announce=0), "missing"),
+        (leaving_relay(announce=2), "duplicate"),
+        (leaving_relay(stray=True), "stray"),
+    ],
+    ids=["no rtc:close", "rtc:close twice", "rtc:close of a stayer"],
+)
+async def test_the_leave_storm_counts_what_a_server_gets_wrong(
+    server: Handler, expected: str
+) -> None:
+    async with listening(server) as ports:
+        storm = await storms.leave_storm(ports, 20, 4, LIMITS)
+    assert storm[expected] > 0, storm
+    others = {"missing", "duplicate", "stray"} - {expected}
+    assert {key: storm[key] for key in others} == dict.fromkeys(others, 0), storm
 
 
 def test_a_run_fails_on_crashes_and_wrong_counts_never_on_timing() -> None:
@@ -118,14 +177,26 @@ def test_a_run_fails_on_crashes_and_wrong_counts_never_on_timing() -> None:
             "pyrtc": {**slow, "wrong_views": 5},
         },
         "rtt": {"pyrtc": {"status": "failed", "workers": 1, "error": "boom"}},
+        "leave": {
+            "ours": {
+                "status": "ok",
+                "workers": 2,
+                "leaves_per_s": 0.1,
+                **dict.fromkeys(("missing", "duplicate", "stray", "wrong_before"), 0),
+                "failed_handshakes": 0,
+            }
+        },
     }
     assert report.failures(results, references={"pyrtc"}) == []
     results["join"]["stock"] = {**slow, "duplicates": 1, "failed_handshakes": 2}
     results["rtt"]["memory"] = {"status": "failed", "workers": 1, "error": "TimeoutError"}
+    results["leave"]["ours"] = {**results["leave"]["ours"], "stray": 1, "missing": 4}
     assert report.failures(results, references={"pyrtc"}) == [
         "join on stock: duplicates = 1",
         "join on stock: failed_handshakes = 2",
         "rtt on memory crashed: TimeoutError",
+        "leave on ours: missing = 4",
+        "leave on ours: stray = 1",
     ]
 
 
@@ -149,10 +220,11 @@ def test_every_figure_is_printed_with_its_ratio_to_the_floor() -> None:
 def test_the_command_line_runs_the_floor_alone(tmp_path, capsys) -> None:
     assert run.main(["--smoke", "floor", "--json", str(tmp_path / "out.json")]) == 0
     written = json.loads((tmp_path / "out.json").read_text())
-    assert set(written["results"]) == {"rtt", "throughput", "join"}
+    assert set(written["results"]) == {"rtt", "throughput", "join", "leave"}
     for rows in written["results"].values():
         assert list(rows) == ["floor"] and rows["floor"]["status"] == "ok"
     assert written["results"]["join"]["floor"]["joined"] == run.SMOKE["peers"]
+    assert written["results"]["leave"]["floor"]["leavers"] == run.SMOKE["peers"] // 2
     assert "x floor" in capsys.readouterr().out
 
 
@@ -162,6 +234,6 @@ async def test_a_server_that_refuses_the_connection_is_a_failed_handshake() -> N
 
     async with serve(lambda ws: ws.wait_closed(), "127.0.0.1", 0, process_request=refuse) as srv:
         port = srv.sockets[0].getsockname()[1]
-        storm = await scenarios.join_storm([port], 4, 2, LIMITS)
+        storm = await storms.join_storm([port], 4, 2, LIMITS)
     assert storm["failed_handshakes"] == 4 and storm["joined"] == 0
     assert storm["problems"] == {"connect: InvalidStatus": 4}
