@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parent.parent
 HERE = Path(__file__).resolve().parent
 REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
 
-MEMORY = "rtcpool_django.memory_layer.InMemoryChannelLayer"
+MEMORY = "rtcpool_django.layers.memory.InMemoryChannelLayer"
 STOCK_MEMORY = "channels.layers.InMemoryChannelLayer"
 CORE = "channels_redis.core.RedisChannelLayer"
 OURS = "rtcpool_django.layers.RedisChannelLayer"

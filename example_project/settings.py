@@ -145,11 +145,11 @@ if redis_host(os.environ) is not None:
         )
 else:
     # One process. Ours is Channels' in-memory layer without its sweep of every channel
-    # and group on every message (see rtcpool_django.memory_layer).
+    # and group on every message (see rtcpool_django.layers.memory).
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": os.environ.get(
-                "RTCPOOL_CHANNEL_LAYER", "rtcpool_django.memory_layer.InMemoryChannelLayer"
+                "RTCPOOL_CHANNEL_LAYER", "rtcpool_django.layers.memory.InMemoryChannelLayer"
             )
         }
     }

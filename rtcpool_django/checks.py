@@ -12,7 +12,7 @@ from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
 
 IN_MEMORY_LAYERS = (
     "channels.layers.InMemoryChannelLayer",
-    "rtcpool_django.memory_layer.InMemoryChannelLayer",
+    "rtcpool_django.layers.memory.InMemoryChannelLayer",
 )
 STOCK_REDIS_LAYER = "channels_redis.core.RedisChannelLayer"
 OUR_REDIS_LAYER = "rtcpool_django.layers.RedisChannelLayer"

@@ -16,6 +16,6 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):  # noqa: F405
     # A file, not memory: daphne subprocesses in the live tests open the same database.
     DATABASES["default"]["TEST"]["NAME"] = f"/tmp/test_rtcpool_{os.getpid()}.sqlite3"  # noqa: F405
 
-CHANNEL_LAYERS = {"default": {"BACKEND": "rtcpool_django.memory_layer.InMemoryChannelLayer"}}
+CHANNEL_LAYERS = {"default": {"BACKEND": "rtcpool_django.layers.memory.InMemoryChannelLayer"}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 LOGGING = {"version": 1, "disable_existing_loggers": False}

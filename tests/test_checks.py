@@ -65,7 +65,7 @@ def test_a_channel_layer_is_required():
 
 @pytest.mark.parametrize(
     "backend",
-    ["channels.layers.InMemoryChannelLayer", "rtcpool_django.memory_layer.InMemoryChannelLayer"],
+    ["channels.layers.InMemoryChannelLayer", "rtcpool_django.layers.memory.InMemoryChannelLayer"],
 )
 def test_in_memory_layer_without_debug_warns(backend):
     with override_settings(CHANNEL_LAYERS={"default": {"BACKEND": backend}}, DEBUG=False):

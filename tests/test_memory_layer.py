@@ -9,13 +9,15 @@ The expiry cases after them run on a fake clock, on both layers too.
 from __future__ import annotations
 
 import asyncio
+import subprocess
+import sys
 import time
 
 import pytest
 from channels.exceptions import ChannelFull
 from channels.layers import InMemoryChannelLayer as Stock
 
-from rtcpool_django.memory_layer import InMemoryChannelLayer as Ours
+from rtcpool_django.layers.memory import InMemoryChannelLayer as Ours
 
 LAYERS = pytest.mark.parametrize("layer_class", [Stock, Ours], ids=["stock", "ours"])
 
@@ -277,3 +279,19 @@ async def test_send_many_delivers_in_order_and_reports_full_channels():
     assert refused == ["a"]
     assert [(await layer.receive("a"))["n"] for _ in range(2)] == [1, 2]
     assert [(await layer.receive("b"))["n"] for _ in range(2)] == [1, 2]
+
+
+def test_the_in_memory_layer_needs_no_redis_extra():
+    # A site without channels_redis names it as its BACKEND: importing it must work.
+    code = (
+        "import sys; sys.modules['channels_redis'] = None\n"
+        "from django.utils.module_loading import import_string\n"
+        "import_string('rtcpool_django.layers.memory.InMemoryChannelLayer')\n"
+        "try:\n"
+        "    import_string('rtcpool_django.layers.RedisChannelLayer')\n"
+        "except ImportError:\n"
+        "    print('redis layer needs the extra')\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "redis layer needs the extra\n"

@@ -1,12 +1,28 @@
-"""The Redis channel layer family: ``RedisChannelLayer`` and the parts it is made of.
+"""The channel layers: ``RedisChannelLayer`` for several workers, and the parts it is made
+of, and ``memory.InMemoryChannelLayer`` for one process.
 
-``core`` is the layer itself (a ``channels_redis`` subclass; see its docstring for what
-differs from stock), ``reader`` pops a process's own messages from Redis, ``sender``
+``core`` is the Redis layer itself (a ``channels_redis`` subclass; see its docstring for
+what differs from stock), ``reader`` pops a process's own messages from Redis, ``sender``
 coalesces the sends to one shard, ``buffers`` holds each channel's received messages and
 ``scripts`` the Lua scripts they run. Sites name ``rtcpool_django.layers.RedisChannelLayer``
-as their ``BACKEND``.
+or ``rtcpool_django.layers.memory.InMemoryChannelLayer`` as their ``BACKEND``.
 """
 
-from .core import RedisChannelLayer
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .core import RedisChannelLayer
 
 __all__ = ["RedisChannelLayer"]
+
+
+def __getattr__(name: str) -> Any:
+    # The Redis layer needs the redis extra (channels_redis); a site without it uses the
+    # in-memory layer of this package, whose import must not require it.
+    if name == "RedisChannelLayer":
+        from .core import RedisChannelLayer
+
+        return RedisChannelLayer
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
