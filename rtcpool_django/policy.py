@@ -30,6 +30,10 @@ from typing import Any
 
 from django.http import HttpRequest
 
+from . import pools
+from .conf import rtcpool_settings
+from .models import Pool
+
 
 def resolve_pool_name(requested: str, scope: Mapping[str, Any]) -> str | None:
     """Use the requested name as is."""
@@ -48,10 +52,6 @@ def initial_description(scope: Mapping[str, Any], user: Any, pool: Any) -> Any:
 
 def issue_turn_credentials(request: HttpRequest, user: Any, pool: str | None) -> bool:
     """Whoever may join ``pool`` (or, without one, a public pool) may have TURN credentials."""
-    from . import pools
-    from .conf import rtcpool_settings
-    from .models import Pool
-
     scope = http_scope(request)
     if pool is None:
         return bool(rtcpool_settings.ADMIT_PEER(scope, user, Pool(name="", private=False)))

@@ -35,6 +35,8 @@ from typing import Any
 
 from channels.testing import WebsocketCommunicator
 
+from .consumers import PoolConsumer
+
 DEFAULT_PATH = "/ws/rtcpool/"
 
 
@@ -111,8 +113,6 @@ class SspClient(BaseSspClient):
         """Open a connection. ``user`` is put in the scope as ``AuthMiddlewareStack``
         would; ``headers`` are raw ASGI headers (e.g. ``[(b"origin", b"https://...")]``)."""
         if application is None:
-            from .consumers import PoolConsumer
-
             application = PoolConsumer.as_asgi()
         communicator = WebsocketCommunicator(application, path, headers=headers)
         if user is not None:
