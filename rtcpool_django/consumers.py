@@ -17,7 +17,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import ChannelFull
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import metrics, pools, protocol
+from . import messages, metrics, pools, protocol
 from .conf import rtcpool_settings
 from .delivery import retry
 from .heartbeat import heartbeat
@@ -221,11 +221,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         channel = self.roster.get(to)
         if channel is None:
             raise ProtocolError("unknown_peer", f"No peer {to!r} is in your pool.")
-        message = {
-            "type": pools.RELAY,
-            "from": self.peer_id,
-            "text": protocol.encode(event_type, data),
-        }
+        message = messages.relay(self.peer_id, protocol.encode(event_type, data))
         started = metrics.send_started()
         try:
             await self.channel_layer.send(channel, message)

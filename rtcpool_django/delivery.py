@@ -1,5 +1,6 @@
 """Sending notices (peer joined, left, described, pool stopped, kicked) through the channel
-layer: fan-out in few round trips, per-channel order, and a bounded retry for bursts.
+layer: fan-out in few round trips, per-channel order, a bounded retry for bursts, and the
+eviction of a peer that cannot be told.
 
 One join notifies up to N peers and one departure as many. A layer with a ``send_many``
 method (:class:`rtcpool_django.layers.RedisChannelLayer`) takes a whole fan-out in one call
@@ -8,8 +9,8 @@ per Redis shard; any other layer gets one ``send`` per message, the channels in 
 A full channel is usually a burst, not a fault: its consumer's process is busy and drains
 it a moment later. So a refused notice is offered again, with a short backoff, for up to
 ``RTCPOOL["DELIVERY_TIMEOUT"]`` seconds before its channel is reported as refused (and its
-peer evicted by :func:`rtcpool_django.pools.deliver`). Messages to one channel keep their
-order: a channel's next message is sent only once the one before it was taken.
+peer evicted by :func:`deliver`). Messages to one channel keep their order: a channel's
+next message is sent only once the one before it was taken.
 """
 
 from __future__ import annotations
@@ -21,16 +22,21 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+from asgiref.sync import async_to_sync
 from channels.exceptions import ChannelFull
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.core.exceptions import ImproperlyConfigured
+from django.db import transaction
 
 from . import metrics
 from .conf import rtcpool_settings
+from .database import run_in_thread
+from .membership import remove
+from .messages import KICK, Outbox
+from .models import Peer
 
 logger = logging.getLogger("rtcpool_django")
 
-Outbox = list[tuple[str, dict[str, Any]]]
 T = TypeVar("T")
 
 # Backoff between offers of a refused message: from FIRST_BACKOFF, doubling, at most MAX.
@@ -190,3 +196,50 @@ def send_in_background(outbox: Iterable[tuple[str, dict[str, Any]]], *, timeout:
     task = asyncio.get_running_loop().create_task(send_notices(outbox, timeout=timeout))
     _background.add(task)
     task.add_done_callback(_background.discard)
+
+
+# --- delivery with eviction ---------------------------------------------------------------
+
+
+async def deliver(outbox: Outbox) -> Undelivered:
+    """Send each message (see :mod:`rtcpool_django.delivery`); messages to one channel keep
+    their order. Returns what was still undelivered after ``DELIVERY_TIMEOUT``.
+
+    A notice refused by a channel that stayed full is not merely logged: the peer behind it
+    would keep a wrong view of its pool for good (a peer it never hears of, or a ghost it
+    never hears leave), and the client cannot tell. So such a peer is evicted as if kicked:
+    the rest of its pool gets ``rtc:close``, and its consumer gets ``rtcpool.kick`` (offered
+    while the channel stays full, up to ``WORKER_TIMEOUT``) and closes the socket, after
+    which the client joins afresh. A notice lost because the layer itself failed (Redis
+    unreachable) is not the peer's fault: its worker repairs the roster from the database
+    at its next heartbeat, or as soon as the layer is back (:mod:`rtcpool_django.recovery`).
+    """
+    # A kick goes to a peer already removed, often one whose channel is full: nobody
+    # waits for it, and it is offered for as long as a stalled worker may come back.
+    kicks = [(channel, message) for channel, message in outbox if message["type"] == KICK]
+    undelivered = await send_notices([item for item in outbox if item[1]["type"] != KICK])
+    if kicks:
+        missed = await send_notices(kicks, timeout=0)
+        unkicked = set(missed.full) | set(missed.failed)
+        send_in_background(
+            [kick for kick in kicks if kick[0] in unkicked],
+            timeout=rtcpool_settings.WORKER_TIMEOUT,
+        )
+    if undelivered.full:
+        evictions, _ = await run_in_thread(_evict, undelivered.full)
+        await deliver(evictions)  # ends: each round removes peers, or finds none to remove
+    return undelivered
+
+
+def deliver_on_commit(outbox: Outbox) -> None:
+    """:func:`deliver` from sync code, once the current transaction commits."""
+    # A sync caller may be inside its own atomic block (the admin's views are): announce
+    # the change once it is committed, never one that is then rolled back. Outside an
+    # atomic block on_commit runs at once.
+    if outbox:
+        transaction.on_commit(lambda: async_to_sync(deliver)(outbox))
+
+
+def _evict(channels: list[str]) -> tuple[Outbox, int]:
+    peer_ids = Peer.objects.filter(channel_name__in=channels).values_list("id", flat=True)
+    return remove([str(pk) for pk in peer_ids], reason="unavailable")

@@ -217,7 +217,7 @@ def join_attempt() -> Iterator[None]:
 
 @receiver(peer_left)
 def _count_removal(*, reason: str, **kwargs: Any) -> None:
-    # pools._remove sends peer_left for each peer removed; evictions and prunes are the
+    # membership.remove sends peer_left for each peer removed; evictions and prunes are the
     # removals by the server itself.
     if reason == "unavailable":
         evictions.inc()

@@ -32,12 +32,11 @@ from channels.layers import get_channel_layer
 from .conf import rtcpool_settings
 from .database import run_in_thread
 from .delivery import retry, send_notices
+from .messages import KICK, SYNC
 from .models import Peer
 
 logger = logging.getLogger("rtcpool_django")
 
-SYNC = "rtcpool.sync"
-KICK = "rtcpool.kick"
 # WebSocket close code after an outage past the grace period: "service restart, join
 # again". (1012 itself is what it means, but daphne's autobahn refuses to send it.)
 CLOSE_LAYER_LOST = 4012
