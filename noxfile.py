@@ -118,7 +118,8 @@ def typing(session: nox.Session) -> None:
 
 @nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def package(session: nox.Session) -> None:
-    """Build sdist + wheel, twine check them, and test the wheel in a project outside."""
+    """Build sdist + wheel, twine check them, and test the wheel in new projects outside the
+    repository: a minimal one, and the tutorial's (served by daphne, a two-peer call)."""
     session.install("build", "twine", "uv")
     # Not session.create_tmp(): that points TMPDIR into the repository, and the test's
     # project must live outside it.

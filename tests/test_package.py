@@ -3,20 +3,14 @@ the repository, a new Django project around it, ``migrate``, ``check`` and the b
 client found by staticfiles.
 
 Marked ``package`` (``nox -s package`` runs it): it builds the distributions and installs
-Django, Channels and daphne into a new venv, which takes a while. ``RTCPOOL_DIST_DIR``
-names a directory that already holds the built sdist and wheel (the nox session builds
-them once for ``twine check`` too); without it the test builds them itself.
+Django, Channels and daphne into a new venv, which takes a while (``tests/packaging.py``;
+``RTCPOOL_DIST_DIR`` names distributions already built).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
-import sys
 import tarfile
 import tomllib
-import venv
 import zipfile
 from pathlib import Path
 
@@ -24,9 +18,10 @@ import pytest
 
 import rtcpool_django
 
+from .packaging import ROOT, Venv, dist_dir, only
+
 pytestmark = pytest.mark.package
 
-ROOT = Path(__file__).resolve().parent.parent
 BUNDLE = "rtcpool_django/static/rtcpool_django/rtcpool.js"
 
 SETTINGS = """
@@ -116,23 +111,9 @@ execute_from_command_line(sys.argv)
 
 
 @pytest.fixture(scope="module")
-def dist(tmp_path_factory) -> Path:
+def dist() -> Path:
     """A directory with the sdist and the wheel of this checkout."""
-    given = os.environ.get("RTCPOOL_DIST_DIR")
-    if given:
-        return Path(given)
-    out = tmp_path_factory.mktemp("dist")
-    subprocess.run(
-        [sys.executable, "-m", "build", "--outdir", str(out), str(ROOT)],
-        check=True,
-        capture_output=True,
-    )
-    return out
-
-
-def only(directory: Path, pattern: str) -> Path:
-    (found,) = directory.glob(pattern)
-    return found
+    return dist_dir()
 
 
 def test_wheel_contents(dist):
@@ -180,27 +161,14 @@ def test_docs_extra_installs_what_the_docs_build_needs():
 
 
 def test_wheel_in_a_new_project_outside_the_repository(dist, tmp_path):
-    assert not tmp_path.is_relative_to(ROOT)
-    env_dir = tmp_path / "venv"
-    # uv installs the same packages as pip in a fraction of the time; pip when it is absent.
-    uv = shutil.which("uv")
-    venv.create(env_dir, with_pip=uv is None)
-    python = str(env_dir / "bin" / "python")
-    clean_env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "VIRTUAL_ENV")}
-    clean_env["DJANGO_SETTINGS_MODULE"] = "mysite.settings"
+    env = Venv(tmp_path / "venv")
+    env_dir = env.path
+    python = env.python
 
     def run(*args: str) -> str:
-        done = subprocess.run(
-            args, cwd=tmp_path, env=clean_env, capture_output=True, text=True, check=False
-        )
-        assert done.returncode == 0, f"{args}\n{done.stdout}\n{done.stderr}"
-        return done.stdout
+        return env.run(*args, cwd=tmp_path, DJANGO_SETTINGS_MODULE="mysite.settings")
 
-    wheel = str(only(dist, "*.whl"))
-    if uv:
-        run(uv, "pip", "install", "-q", "--python", python, wheel)
-    else:
-        run(python, "-m", "pip", "install", "-q", "--disable-pip-version-check", wheel)
+    env.install(str(only(dist, "*.whl")))
 
     site = tmp_path / "mysite"
     site.mkdir()

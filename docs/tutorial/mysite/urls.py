@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from calls import views
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    # The app's HTTP views: the ICE servers (STUN, TURN credentials) at rtcpool/ice-servers/.
+    path("rtcpool/", include("rtcpool_django.urls")),
+    path("call/", views.call, name="call"),
+]
