@@ -179,8 +179,10 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
     async def join(self, requested: str) -> None:
         if self.peer_id is not None:
             raise ProtocolError("already_joined")
-        if heartbeat.outages and heartbeat.outages.layer_down:
-            # Nobody could be told of this peer, nor it of anyone's departure.
+        outages = heartbeat.outages
+        if outages and outages.layer_down and not await outages.probe():
+            # Nobody could be told of this peer, nor it of anyone's departure. (Probed
+            # first: Redis may be back before any reader or the watch has seen it.)
             raise ProtocolError("unavailable")
         joined = await pools.ajoin(
             requested, channel_name=self.channel_name, worker=heartbeat.worker_id, scope=self.scope

@@ -88,6 +88,8 @@ class Heartbeat:
         if self._loop is not loop:  # a new event loop (tests) starts from scratch
             self._loop, self._task = loop, None
             self.connections = {}
+            if self.outages is not None:
+                self.outages.uninstall()  # else the old loop's watch would react too
             self.outages = OutageWatch(self.connections)
             self.outages.install()
         self._on_server_shutdown()

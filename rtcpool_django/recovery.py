@@ -17,6 +17,13 @@ repairs every roster. An outage longer than ``LAYER_OUTAGE_GRACE`` seconds sends
 worker's connections ``rtc:stop`` and closes them with 4012 (``CLOSE_LAYER_LOST``), and
 removes their peers, so clients rejoin cleanly instead of waiting on a pool that no longer
 moves.
+
+An outage can outlive every socket of a worker, and a worker may have none to begin with:
+then no reader is there to see Redis again. So the watch also probes the layer (one PING
+per shard) while it is down, and while the worker has no connections, whose readers would
+otherwise be the ones to notice: the worker serves joins again within about a second of
+Redis answering, and ``connected`` (which the health view reports) stays true to Redis.
+A join refused as ``unavailable`` probes first, so it is never a stale state that refuses it.
 """
 
 from __future__ import annotations
@@ -40,6 +47,8 @@ logger = logging.getLogger("rtcpool_django")
 # WebSocket close code after an outage past the grace period: "service restart, join
 # again". (1012 itself is what it means, but daphne's autobahn refuses to send it.)
 CLOSE_LAYER_LOST = 4012
+#: Seconds a probe of the channel layer may take before it counts as down.
+PROBE_TIMEOUT = 1.0
 
 
 def _members(pool_ids: set[int]) -> dict[int, dict[str, tuple[str, Any]]]:
@@ -121,6 +130,9 @@ class OutageWatch:
         # Any: on_reconnect and connected are rtcpool_django.layers' own.
         self.layer: Any = get_channel_layer()
         self._down_since: float | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._unregister: Any = None
+        self._probing: asyncio.Future[bool] | None = None
 
     @property
     def supported(self) -> bool:
@@ -128,14 +140,50 @@ class OutageWatch:
         return hasattr(self.layer, "on_reconnect") and hasattr(self.layer, "connected")
 
     def install(self) -> asyncio.Task[None] | None:
+        """Start watching on the running loop: the reconnect callback and the watch task."""
         if not self.supported:
             return None
-        self.layer.on_reconnect(self.reconnected)
-        return asyncio.get_running_loop().create_task(self._watch())
+        self._unregister = self.layer.on_reconnect(self.reconnected)
+        self._task = asyncio.get_running_loop().create_task(self._watch())
+        return self._task
+
+    def uninstall(self) -> None:
+        """Stop watching: unregister the callback and cancel the task (a watch of an
+        earlier event loop, replaced, must neither react twice nor linger)."""
+        if self._unregister is not None:
+            self._unregister()
+            self._unregister = None
+        task, self._task = self._task, None
+        if task is None or task.done():
+            return
+        loop = task.get_loop()
+        if loop.is_closed():
+            return  # it can never run again
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if loop is running:
+            task.cancel()
+        else:
+            loop.call_soon_threadsafe(task.cancel)
 
     @property
     def layer_down(self) -> bool:
         return self.supported and not self.layer.connected
+
+    async def probe(self) -> bool:
+        """Whether the layer reaches Redis, asked now (one PING per shard, at most
+        ``PROBE_TIMEOUT`` seconds); concurrent callers share one probe."""
+        if not hasattr(self.layer, "probe"):
+            return not self.layer_down
+        if self._probing is None or self._probing.done():
+            self._probing = asyncio.ensure_future(self.layer.probe(PROBE_TIMEOUT))
+        try:
+            return bool(await asyncio.shield(self._probing))
+        except Exception:
+            logger.exception("rtcpool: probing the channel layer failed")
+            return not self.layer_down
 
     async def reconnected(self) -> None:
         self._down_since = None
@@ -147,6 +195,10 @@ class OutageWatch:
         loop = asyncio.get_running_loop()
         while True:
             await asyncio.sleep(min(1.0, rtcpool_settings.LAYER_OUTAGE_GRACE / 4))
+            if not self.layer.connected or not self.connections:
+                # Down: nothing else may be left to see Redis return. Idle: no reader is
+                # there to see it go.
+                await self.probe()
             if self.layer.connected:
                 self._down_since = None
                 continue

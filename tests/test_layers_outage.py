@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import time
 
 import pytest
 
@@ -93,3 +95,83 @@ async def test_on_reconnect_can_be_removed_and_a_failing_callback_is_logged(serv
     assert "on_reconnect callback" in caplog.text
     waiting.cancel()
     await ours.close_pools()
+
+
+async def test_an_outage_that_outlived_its_receivers_ends_with_the_next_reader(server, caplog):
+    # A long outage closes every socket: the reader that saw Redis go ends with its last
+    # receiver, and the reader of the next consumer must be the one to report the return.
+    ours = RedisChannelLayer(hosts=[{"address": server.url, "socket_timeout": None}])
+    ours.reconnect_delay_max = 0.1
+    calls = []
+    ours.on_reconnect(lambda: calls.append("reconnected"))
+    caplog.set_level(logging.INFO, logger="rtcpool_django.layers")
+    channel = await ours.new_channel()
+    waiting = asyncio.ensure_future(ours.receive(channel))
+    await asyncio.sleep(0.1)
+    server.kill()
+    await until(lambda: not ours.connected, "the reader notices the outage")
+    waiting.cancel()
+    reader = ours._readers[ours.non_local_name(channel)].shards[0]
+    await until(lambda: reader.task.done(), "the reader ends with its last receiver")
+    server.start()
+    await asyncio.sleep(0.3)
+    assert not ours.connected  # nothing in this process has looked
+    waiting = asyncio.ensure_future(ours.receive(await ours.new_channel()))
+    await until(lambda: ours.connected, "the next reader reports Redis back")
+    assert calls == ["reconnected"]
+    records = [r for r in caplog.records if r.name == "rtcpool_django.layers"]
+    assert [r.levelno for r in records] == [logging.WARNING, logging.INFO], caplog.text
+    waiting.cancel()
+    await ours.close_pools()
+
+
+async def test_a_probe_sees_redis_go_and_come_back_with_nothing_receiving(server, caplog):
+    ours = RedisChannelLayer(hosts=[{"address": server.url, "socket_timeout": None}])
+    calls = []
+    ours.on_reconnect(lambda: calls.append("reconnected"))
+    caplog.set_level(logging.INFO, logger="rtcpool_django.layers")
+    assert await ours.probe() and ours.down_since is None
+    server.kill()
+    assert not await ours.probe()
+    assert not await ours.probe()  # still down: no second warning
+    assert not ours.connected and ours.down_since is not None
+    server.start()
+    assert await ours.probe()
+    assert ours.connected and ours.down_since is None and calls == ["reconnected"]
+    records = [r for r in caplog.records if r.name == "rtcpool_django.layers"]
+    assert [r.levelno for r in records] == [logging.WARNING, logging.INFO], caplog.text
+    await ours.close_pools()
+
+
+async def test_a_probe_of_a_redis_that_never_answers_ends_in_its_timeout():
+    # A host that accepts the connection and never replies (a hung or partitioned Redis).
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen(8)
+        url = f"redis://127.0.0.1:{silent.getsockname()[1]}/0"
+        ours = RedisChannelLayer(hosts=[{"address": url, "socket_timeout": None}])
+        started = time.monotonic()
+        assert not await ours.probe(timeout=0.3)
+        assert time.monotonic() - started < 2
+        assert not ours.connected
+
+
+async def test_one_shard_down_keeps_the_layer_down_until_it_answers(server):
+    second = RedisServer().start()
+    try:
+        hosts = [{"address": s.url, "socket_timeout": None} for s in (server, second)]
+        ours = RedisChannelLayer(hosts=hosts)
+        ours.reconnect_delay_max = 0.1
+        channel = await ours.new_channel()
+        waiting = asyncio.ensure_future(ours.receive(channel))  # reads both shards
+        await asyncio.sleep(0.1)
+        second.kill()
+        await until(lambda: not ours.connected, "a reader notices the outage")
+        await asyncio.sleep(0.5)  # the first shard's reader reads on, many times
+        assert not ours.connected and not await ours.probe()
+        second.start()
+        await until(lambda: ours.connected, "the second shard's reader reports it back")
+        waiting.cancel()
+        await ours.close_pools()
+    finally:
+        second.kill()

@@ -33,7 +33,10 @@ What differs, and why:
 * The reader survives Redis outages: receivers keep waiting, the reader retries with capped
   exponential backoff, logs one warning when the outage starts and one info when it ends,
   sets ``connected`` and calls the ``on_reconnect`` callbacks, so the app can restore group
-  memberships. Sends during an outage raise (redis-py's ``ConnectionError``).
+  memberships. Sends during an outage raise (redis-py's ``ConnectionError``). ``connected``
+  belongs to the layer, not to one reader task: whichever reader (or :meth:`probe`, which
+  a process with nothing to receive calls) next reaches a shard that was lost reports it
+  back, so an outage that outlived every receiver still ends.
 * The reader's BZPOPMIN waits less than the connections' read timeout, so redis-py 8's 5 s
   default ``socket_timeout`` (channels_redis #422) does not break idle receivers; the
   ``rtcpool.E004`` check does not apply to this layer.
@@ -66,10 +69,11 @@ from typing import Any
 
 from channels.exceptions import ChannelFull
 from channels_redis import core
+from redis import exceptions as redis_exceptions
 from redis.asyncio import BlockingConnectionPool
 
 from .buffers import ChannelBuffer
-from .reader import ProcessChannelReader
+from .reader import REDIS_DOWN, ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
 from .sender import Pending, ShardSender
 
@@ -124,6 +128,10 @@ class RedisChannelLayer(core.RedisChannelLayer):
         self.dropped_messages = 0
         #: False while a reader cannot reach Redis; True otherwise.
         self.connected = True
+        #: ``time.monotonic()`` when ``connected`` turned false; None while connected.
+        self.down_since: float | None = None
+        # Shards a reader or a probe failed to reach and nothing has reached since.
+        self._down_shards: set[int] = set()
         self._readers: dict[str, ProcessChannelReader] = {}
         self._reconnect_callbacks: list[Callable[[], Any]] = []
         self._callback_tasks: set[asyncio.Task[Any]] = set()
@@ -391,14 +399,61 @@ class RedisChannelLayer(core.RedisChannelLayer):
 
         return remove
 
-    def outage_started(self) -> None:
-        """A reader cannot reach Redis (called by the readers)."""
-        self.connected = False
+    async def probe(self, timeout: float = 1.0) -> bool:
+        """PING every shard (at most ``timeout`` seconds); returns ``connected`` after it.
 
-    def outage_ended(self) -> None:
-        """A reader reaches Redis again: run the ``on_reconnect`` callbacks (called by the
-        readers)."""
+        The readers only see Redis while something receives: a process whose last receiver
+        left during an outage calls this to learn that Redis is back (or, idle, that it is
+        gone). It updates ``connected`` and calls the ``on_reconnect`` callbacks as a
+        reader does."""
+
+        async def ping(index: int) -> None:
+            try:
+                async with asyncio.timeout(timeout):
+                    try:
+                        await self.connection(index).ping()
+                    except REDIS_DOWN:
+                        # A pooled connection that broke with an outage fails its first
+                        # command after Redis is back; a fresh one tells the truth.
+                        await self.connection(index).ping()
+            except (*REDIS_DOWN, redis_exceptions.RedisError) as exc:
+                self.outage_started(index, exc)
+            else:
+                self.outage_ended(index)
+
+        await asyncio.gather(*(ping(index) for index in range(self.ring_size)))
+        return self.connected
+
+    def outage_started(self, index: int, exc: BaseException) -> None:
+        """Shard ``index`` could not be reached (called by the readers and :meth:`probe`):
+        the layer is down until it is again. Logs once per outage."""
+        self._down_shards.add(index)
+        if self.connected:
+            self.connected = False
+            self.down_since = time.monotonic()
+            logger.warning(
+                "Channel layer cannot reach Redis (%s: %s); receivers keep waiting, retrying.",
+                type(exc).__name__,
+                exc,
+            )
+
+    def outage_ended(self, index: int | None = None) -> None:
+        """Shard ``index`` (every shard: None) answered (called by the readers and
+        :meth:`probe`); once no shard is known down, the layer is connected again and the
+        ``on_reconnect`` callbacks run."""
+        if index is None:
+            self._down_shards.clear()
+        else:
+            self._down_shards.discard(index)
+        if self.connected or self._down_shards:
+            return
         self.connected = True
+        if self.down_since is not None:
+            logger.info(
+                "Channel layer reaches Redis again after %.1f s.",
+                time.monotonic() - self.down_since,
+            )
+        self.down_since = None
         for callback in list(self._reconnect_callbacks):
             try:
                 result = callback()

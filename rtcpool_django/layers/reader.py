@@ -15,7 +15,6 @@ import contextlib
 import inspect
 import itertools
 import logging
-import time
 from typing import Protocol, cast, runtime_checkable
 
 from redis import exceptions as redis_exceptions
@@ -49,6 +48,8 @@ class ReadingLayer(Protocol):
     #: Backoff after a failed Redis call: first delay and cap, in seconds.
     reconnect_delay: float
     reconnect_delay_max: float
+    #: False while some shard is known unreachable.
+    connected: bool
 
     def consistent_hash(self, value: str) -> int:
         """The shard of a channel or group name."""
@@ -66,12 +67,12 @@ class ReadingLayer(Protocol):
         """Decode popped messages into their local buffers; synchronous (see core)."""
         ...
 
-    def outage_started(self) -> None:
-        """A reader could not reach Redis."""
+    def outage_started(self, index: int, exc: BaseException) -> None:
+        """A reader could not reach shard ``index`` (the layer logs once per outage)."""
         ...
 
-    def outage_ended(self) -> None:
-        """A reader that could not reach Redis reached it again."""
+    def outage_ended(self, index: int | None = None) -> None:
+        """A reader reached shard ``index`` while the layer was down."""
         ...
 
 
@@ -166,11 +167,16 @@ class _ShardReader:
 
     async def _run(self) -> None:
         delay = 0.0
-        down_since: float | None = None
         while True:
             try:
                 connection = self.layer.connection(self.index)
-                if not await self._pop_batch(connection):
+                batch = await self._pop_batch(connection)
+                if not self.layer.connected:
+                    # Redis answered. The task that saw it go may have ended with its
+                    # receivers (an outage past the grace closes every socket): the outage
+                    # is the layer's, and whichever reader reaches Redis first ends it.
+                    self.layer.outage_ended(self.index)
+                if not batch:
                     if self.owner.receivers <= 0 or self.stopping:
                         return
                     self.blocking = True
@@ -189,26 +195,11 @@ class _ShardReader:
                 if self.stopping:
                     return
             except REDIS_DOWN as exc:
-                if down_since is None:
-                    down_since = time.monotonic()
-                    self.layer.outage_started()
-                    logger.warning(
-                        "Channel layer cannot reach Redis (%s: %s); receivers keep waiting, "
-                        "retrying.",
-                        type(exc).__name__,
-                        exc,
-                    )
+                self.layer.outage_started(self.index, exc)  # logs once per outage
             except Exception:
                 # A bug or a Redis error reply: keep the receivers alive, try again later.
                 logger.exception("Channel layer reader of %s failed; retrying.", self.key)
             else:
-                if down_since is not None:
-                    logger.info(
-                        "Channel layer reaches Redis again after %.1f s.",
-                        time.monotonic() - down_since,
-                    )
-                    down_since = None
-                    self.layer.outage_ended()
                 delay = 0.0
                 continue
             if self.owner.receivers <= 0 or self.stopping:
