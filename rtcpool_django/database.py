@@ -95,3 +95,10 @@ async def run_in_heartbeat_thread(fn: Callable[P, T], *args: P.args, **kwargs: P
     work of joins and departures."""
     call = functools.partial(_with_fresh_connection, fn, *args, **kwargs)
     return await sync_to_async(call, thread_sensitive=False, executor=_threads("heartbeat"))()
+
+
+async def run_in_health_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Await ``fn(*args, **kwargs)`` on the health check's own thread: a database that
+    hangs holds that one thread, never the pools' or the heartbeat's."""
+    call = functools.partial(_with_fresh_connection, fn, *args, **kwargs)
+    return await sync_to_async(call, thread_sensitive=False, executor=_threads("health"))()

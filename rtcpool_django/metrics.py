@@ -133,7 +133,11 @@ def _build() -> dict[str, Any]:
         # A collector answers for the process that is scraped only; in multiprocess mode
         # each worker writes its own gauges (at every heartbeat) and the scrape sums them.
         _built["gauges"] = {
-            name: prometheus_client.Gauge(name, text, multiprocess_mode="livesum")
+            name: prometheus_client.Gauge(
+                name,
+                text,
+                multiprocess_mode="livemin" if name == LAYER_UP else "livesum",
+            )
             for name, text in _GAUGES.items()
         }
     else:
@@ -231,20 +235,29 @@ _GAUGES = {
     "rtcpool_connections": "Open WebSocket connections of this worker process.",
     "rtcpool_peers": "Peers joined through this worker process.",
     "rtcpool_pools": "Pools with at least one peer joined through this worker process.",
+    "rtcpool_channel_layer_up": "1 while this worker's channel layer reaches Redis, else 0.",
 }
+# Summed over processes in multiprocess mode, except the layer's state: the minimum, so 0
+# when any live worker's layer is down.
+LAYER_UP = "rtcpool_channel_layer_up"
 
 
 def live_state() -> dict[str, int]:
-    """Connections, peers and pools held by this process, from the heartbeat's registry."""
+    """Connections, peers and pools held by this process, from the heartbeat's registry,
+    and whether its channel layer is up (only with a layer that reports it)."""
     from .heartbeat import heartbeat
 
     consumers = list(heartbeat.connections.values())
     joined = [c for c in consumers if getattr(c, "peer_id", None) is not None]
-    return {
+    state = {
         "rtcpool_connections": len(consumers),
         "rtcpool_peers": len(joined),
         "rtcpool_pools": len({c.pool_id for c in joined}),
     }
+    outages = heartbeat.outages
+    if outages is not None and outages.supported:
+        state[LAYER_UP] = 0 if outages.layer_down else 1
+    return state
 
 
 class LiveCollector:

@@ -1,19 +1,26 @@
 """HTTP views: the ICE servers (STUN, and TURN with a fresh credential) a page passes to
-``RTCPeerConnection`` before it joins a pool (routed by ``rtcpool_django.urls``), and the
-Prometheus metrics of this worker (:func:`metrics`, which a site routes itself)."""
+``RTCPeerConnection`` before it joins a pool and this worker's health for a load balancer
+(both routed by ``rtcpool_django.urls``), and the Prometheus metrics of this worker
+(:func:`metrics`, which a site routes itself)."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import secrets
 import time
 from typing import Any
 
+from channels.exceptions import ChannelFull
+from channels.layers import get_channel_layer
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
 from . import ice, pools
 from . import metrics as worker_metrics
 from .conf import rtcpool_settings
+from .database import run_in_health_thread
 from .policy import http_scope
 from .protocol import REASONS, ProtocolError, check_pool_name
 
@@ -85,6 +92,67 @@ def metrics(request: HttpRequest) -> HttpResponse:
         )
     body, content_type = worker_metrics.exposition()
     return HttpResponse(body, content_type=content_type)
+
+
+#: Seconds each check of :func:`health` may take before it counts as down.
+HEALTH_TIMEOUT = 2.0
+OK, DOWN = "ok", "down"
+
+
+@never_cache  # a balancer must see this worker's state now, not a cached one
+async def health(request: HttpRequest) -> JsonResponse:
+    """``GET`` (or ``HEAD``) -> 200 ``{"database": "ok", "channel_layer": "ok"}`` when this
+    worker can serve joins, else 503 with ``"down"`` for what is not; any other method 405.
+
+    Cheap enough to be asked every second: a ``SELECT 1`` on the ORM's connection, in a
+    thread of its own, and the channel layer's own ``connected`` (which the worker keeps
+    up to date, probing Redis while idle) or, for a layer that does not report it, one
+    round trip. Each check counts as down past ``HEALTH_TIMEOUT`` seconds. A worker whose
+    layer is down answers joins ``unavailable``: the balancer should send users elsewhere.
+    """
+    if request.method not in ("GET", "HEAD"):
+        return JsonResponse(
+            {"error": {"reason": METHOD_NOT_ALLOWED, "message": "Only GET is allowed here."}},
+            status=405,
+            headers={"Allow": "GET, HEAD"},
+        )
+    database, layer = await asyncio.gather(
+        _within(run_in_health_thread(_select_one)), _within(_layer_answers())
+    )
+    state = {"database": OK if database else DOWN, "channel_layer": OK if layer else DOWN}
+    return JsonResponse(state, status=200 if database and layer else 503)
+
+
+async def _within(check: Any) -> bool:
+    """Whether ``check`` (an awaitable) ends within HEALTH_TIMEOUT without raising."""
+    try:
+        async with asyncio.timeout(HEALTH_TIMEOUT):
+            result = await check
+    except Exception:
+        return False
+    return result is not False
+
+
+def _select_one() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
+
+
+async def _layer_answers() -> bool:
+    layer: Any = get_channel_layer()
+    if layer is None:
+        return False
+    if hasattr(layer, "connected"):  # rtcpool_django.layers.RedisChannelLayer
+        return bool(layer.connected)
+    if hasattr(layer, "connection") and hasattr(layer, "ring_size"):  # channels_redis core
+        for index in range(layer.ring_size):
+            await layer.connection(index).ping()
+        return True
+    # Others (the pub/sub layer publishes it to nobody): a send it accepts, or refuses as
+    # full, reached the backend.
+    with contextlib.suppress(ChannelFull):
+        await layer.send("rtcpool.health", {"type": "rtcpool.health"})
+    return True
 
 
 def credential_id(user: Any) -> str:
