@@ -175,3 +175,18 @@ async def test_one_shard_down_keeps_the_layer_down_until_it_answers(server):
         await ours.close_pools()
     finally:
         second.kill()
+
+
+async def test_the_first_probe_after_a_restart_is_not_fooled_by_broken_pooled_connections(
+    server, caplog
+):
+    ours = RedisChannelLayer(hosts=[{"address": server.url, "socket_timeout": None}])
+    caplog.set_level(logging.INFO, logger="rtcpool_django.layers")
+    # Fill the pool with connections, which the restart then breaks.
+    await asyncio.gather(*(ours.group_add("g", f"specific.a!{n}") for n in range(40)))
+    server.kill()
+    server.start()
+    assert await ours.probe()
+    assert ours.connected
+    assert not [r for r in caplog.records if r.name == "rtcpool_django.layers"], caplog.text
+    await ours.close_pools()

@@ -148,6 +148,8 @@ async def test_a_join_is_refused_unavailable_only_when_a_probe_finds_the_layer_d
 
 
 async def test_the_layer_gauge_follows_the_layers_state(connect, layer, monkeypatch):
+    metrics.configure()  # on, per the settings, whatever an earlier test left
+    assert metrics.enabled
     await connect()
     assert heartbeat.outages is not None
     # A layer that reports no state (the test settings' in-memory one): no gauge rather
