@@ -26,6 +26,29 @@ async def connect(application, transactional_db):
         await client.close()
 
 
+@pytest.fixture(scope="module")
+def module_workers(django_db_setup):
+    """start(n=1, **kwargs) -> n daphne Workers on the test database, started side by side
+    and shared by the tests of one module (stopped after its last test).
+
+    For tests that leave their workers serving as they found them: they neither stop,
+    stall nor kill them, and they close what they opened. Each test still gets its
+    flushed database (``transactional_db``); a worker's peer rows are its own, and its
+    heartbeat row comes back with its next beat (nothing of ours needs it in between)."""
+    from .live import Worker, start_all
+
+    workers: list[Worker] = []
+
+    def start(n: int = 1, **kwargs) -> list[Worker]:
+        new = [Worker(**kwargs) for _ in range(n)]
+        workers.extend(new)  # stopped after, even if one of them fails to start
+        return start_all(new)
+
+    yield start
+    for worker in workers:
+        worker.stop()
+
+
 @pytest.fixture
 def live_worker(transactional_db):
     """start(**kwargs) -> a running daphne Worker on the test database; stopped after."""

@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -156,6 +157,13 @@ class Worker:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+def start_all(workers: list[Worker]) -> list[Worker]:
+    """Start ``workers`` side by side (each spends a second or more importing Django)."""
+    with ThreadPoolExecutor(max(1, len(workers))) as pool:
+        list(pool.map(lambda worker: worker.start(), workers))
+    return workers
 
 
 def unique_prefix() -> str:

@@ -10,6 +10,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
@@ -19,18 +20,38 @@ from websockets.exceptions import ConnectionClosed
 
 from rtcpool_django.models import Peer, Worker
 
-from .live import ROOT, WSClient, unique_prefix
+from .live import ROOT, WSClient, start_all, unique_prefix
 from .live import Worker as Daphne
 
 REDIS_URL = os.environ.get("REDIS_URL_FOR_TESTS", "redis://127.0.0.1:6379/0")
 
 
+# No heartbeat prune during a test: only the command under test removes peers.
+QUIET = {"RTCPOOL_HEARTBEAT_INTERVAL": "3600", "RTCPOOL_WORKER_TIMEOUT": "7200"}
+
+
+@pytest.fixture(scope="module")
+def _shared_workers(module_workers) -> list[Daphne]:
+    return module_workers(2, redis_url=REDIS_URL, prefix=unique_prefix(), extra_env=QUIET)
+
+
 @pytest.fixture
-def workers(live_worker) -> list[Daphne]:
+def workers(_shared_workers, transactional_db) -> list[Daphne]:
+    """Two workers sharing a Redis channel layer, shared by the tests that leave them
+    serving (describe, kick, close)."""
+    return _shared_workers
+
+
+@pytest.fixture
+def own_workers(transactional_db) -> Iterator[list[Daphne]]:
+    """Two workers of the test's own, for a test that kills one."""
     prefix = unique_prefix()
-    # No heartbeat prune during a test: only the command under test removes peers.
-    quiet = {"RTCPOOL_HEARTBEAT_INTERVAL": "3600", "RTCPOOL_WORKER_TIMEOUT": "7200"}
-    return [live_worker(redis_url=REDIS_URL, prefix=prefix, extra_env=quiet) for _ in range(2)]
+    started = [Daphne(redis_url=REDIS_URL, prefix=prefix, extra_env=QUIET) for _ in range(2)]
+    try:
+        yield start_all(started)
+    finally:
+        for worker in started:
+            worker.stop()
 
 
 async def manage(worker: Daphne, *args: str) -> str:
@@ -99,7 +120,8 @@ async def test_close_pool_from_another_process(workers):
     await late.close()
 
 
-async def test_prune_from_another_process_after_a_worker_dies(workers):
+async def test_prune_from_another_process_after_a_worker_dies(own_workers):
+    workers = own_workers
     a, b, c = await peers_on(workers, "room")
     # The second worker (c's) dies without cleaning up; its heartbeat is then long past.
     workers[1].kill()

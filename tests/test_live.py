@@ -10,9 +10,15 @@ from .live import WSClient
 OFFER = {"type": "offer", "sdp": "v=0\r\n"}
 
 
+@pytest.fixture(scope="module")
+def _shared_server(module_workers):
+    # No test here stops or stalls it: one daphne serves them all.
+    return module_workers()[0]
+
+
 @pytest.fixture
-def server(live_worker):
-    return live_worker()
+def server(_shared_server, transactional_db):
+    return _shared_server
 
 
 async def test_join_relay_and_leave(server):
