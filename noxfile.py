@@ -1,17 +1,17 @@
 """The support matrix and the checks around it: ``nox`` (``bash .ci/run`` runs it all).
 
-Why nox rather than tox: the matrix is not a flat list of environments. Two of its cells
-run the full suite (PostgreSQL, Redis, several daphne workers, Chromium) and the others
-only the in-process part on SQLite, and the package session builds a wheel before its
-test. In nox that is plain Python in one file, with one session per Django x Python
-cell named after it (``nox -l``); tox would need generative env names plus
-per-factor command overrides for the same thing. Both are what Django apps use; nox
-also creates environments with uv when it is installed, which keeps the seven-cell
-matrix inside its time budget on two cores.
+Why nox rather than tox: the matrix is not a flat list of environments. Every Django x
+Python cell runs the in-process suite on SQLite (``tests-*``); two of them also run the
+full suite, as ``postgres-*`` (the in-process suite on PostgreSQL) and ``live-*``
+(several daphne workers, Redis, Chromium), and the package session builds a wheel before
+its test. In nox that is plain Python in one file, with sessions named after their cell
+(``nox -l``); tox would need generative env names plus per-factor command overrides for
+the same thing. Both are what Django apps use; nox also creates environments with uv
+when it is installed, which keeps the matrix inside its time budget on two cores.
 
 Environments live in ``.nox/`` and are reused between runs (``reuse_venv = "yes"``); the
 packages are reinstalled each run, which is cheap from the local caches, so a changed
-``pyproject.toml`` is always picked up. ``nox -s tests-django6.1-py3.13 -- -k join``
+``pyproject.toml`` is always picked up. ``nox -s live-django6.1-py3.13 -- -k join``
 passes arguments through to pytest.
 """
 
@@ -30,11 +30,11 @@ nox.options.reuse_venv = "yes"
 # Interpreters come from the machine (pyenv, Debian, ...): never fetch a Python build.
 nox.options.download_python = "never"
 nox.options.error_on_missing_interpreters = True
-# Sessions may run two at a time under `nox -j 2` (.ci/run): each has its own venv, test
-# database (named by pid), Redis prefix and free ports, and much of a test run is spent
-# waiting on sockets and subprocesses. Not the full-suite cells: their multi-worker and
-# browser tests stop, stall and time real processes, and with two of them side by side on
-# a busy 2-core machine a worker missed its start-up and a 20-peer join outran a timeout.
+# Sessions may run side by side (.ci/run runs two lanes, see there): each has its own venv,
+# test database (named by pid), Redis prefix and free ports, and much of a test run is spent
+# waiting on sockets and subprocesses. Not two live sessions at once: their multi-worker
+# and browser tests stop, stall and time real processes, and with two of them side by side
+# on a busy 2-core machine a worker missed its start-up and a 20-peer join outran a timeout.
 PARALLEL = {"allow_parallel": True}
 
 # Every supported Django with every Python it supports (Django 6 needs Python >= 3.12).
@@ -49,6 +49,9 @@ FULL_SUITE = {("6.1", "3.13"), ("5.2", "3.11")}
 NEWEST = ("6.1", "3.13")
 
 IN_PROCESS = "not multiworker and not browser and not package and not redis"
+# The rest of the full suite ("not package" is IN_PROCESS plus LIVE): real daphne
+# workers, Redis servers and Chromium.
+LIVE = "(multiworker or browser or redis) and not package"
 
 
 def _django_spec(version: str) -> str:
@@ -70,30 +73,58 @@ def _pytest(
     session.run("pytest", "-p", "no:cacheprovider", *args, *extra, env=env, success_codes=codes)
 
 
-def _make_cell(django: str, python: str) -> None:
-    full = (django, python) in FULL_SUITE
-    tags = ["matrix", "full"] if full else ["matrix"]
+def _need_postgres(session: nox.Session) -> None:
+    if not os.environ.get("DATABASE_URL"):
+        session.error("the full suite needs DATABASE_URL (PostgreSQL); .ci/run sets it")
 
-    def cell(session: nox.Session) -> None:
+
+def _make_cell(django: str, python: str) -> None:
+    """``tests-*``: the cell's in-process suite on SQLite (every cell). A full-suite cell
+    also gets ``postgres-*`` (the in-process suite on PostgreSQL) and ``live-*`` (the
+    multi-worker, Redis and browser tests): together the whole suite on PostgreSQL, in two
+    sessions so that .ci/run can run the in-process half beside the other cells' runs while
+    the live half runs in its own lane, one at a time."""
+    cell = f"django{django}-py{python}"
+    full = (django, python) in FULL_SUITE
+
+    def sqlite(session: nox.Session) -> None:
         _install(session, django)
         session.run("python", "-m", "django", "--version", silent=False)
-        if full:
-            if not os.environ.get("DATABASE_URL"):
-                session.error("the full suite needs DATABASE_URL (PostgreSQL); .ci/run sets it")
-            _pytest(session, "-m", "not package")
-        # The in-process suite on SQLite, the example project's default database.
+        # The example project's default database.
         _pytest(session, "-q", "-m", IN_PROCESS, env={"DATABASE_URL": ""})
 
-    cell.__doc__ = (
-        f"Django {django} on Python {python}: "
-        + ("the full suite on PostgreSQL + Redis, then " if full else "")
-        + "the in-process suite on SQLite."
+    sqlite.__doc__ = f"Django {django} on Python {python}: the in-process suite on SQLite."
+    nox.session(name=f"tests-{cell}", python=python, tags=["matrix", "inprocess"], **PARALLEL)(
+        sqlite
     )
-    name = f"tests-django{django}-py{python}"
-    nox.session(name=name, python=python, tags=tags, allow_parallel=not full)(cell)
+    if not full:
+        return
+
+    def postgres(session: nox.Session) -> None:
+        _need_postgres(session)
+        _install(session, django)
+        _pytest(session, "-q", "-m", IN_PROCESS)
+
+    postgres.__doc__ = (
+        f"Django {django} on Python {python}: the in-process suite on PostgreSQL (full suite)."
+    )
+    nox.session(
+        name=f"postgres-{cell}", python=python, tags=["matrix", "full", "inprocess"], **PARALLEL
+    )(postgres)
+
+    def live(session: nox.Session) -> None:
+        _need_postgres(session)
+        _install(session, django)
+        _pytest(session, "-m", LIVE)
+
+    live.__doc__ = (
+        f"Django {django} on Python {python}: the multi-worker, Redis and browser tests on "
+        "PostgreSQL (full suite)."
+    )
+    nox.session(name=f"live-{cell}", python=python, tags=["matrix", "full", "live"])(live)
 
 
-# The two long full-suite cells first (each alone), then the short ones two at a time.
+# The full-suite cells first: .ci/run starts the sessions in this order.
 _CELLS = [(django, python) for django, pythons in MATRIX.items() for python in pythons]
 for _django, _python in sorted(_CELLS, key=lambda cell: cell not in FULL_SUITE):
     _make_cell(_django, _python)
