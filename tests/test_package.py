@@ -9,6 +9,7 @@ Django, Channels and daphne into a new venv, which takes a while (``tests/packag
 
 from __future__ import annotations
 
+import re
 import tarfile
 import tomllib
 import zipfile
@@ -68,36 +69,25 @@ STATIC_ROOT = BASE_DIR / "static"
 USE_TZ = True
 """
 
-URLS = """
+
+def readme_block(first_line: str) -> str:
+    """The README's ```python block that starts with ``first_line``: the site's file as the
+    README tells a site to write it, so that the README cannot drift from what works."""
+    readme = (ROOT / "README.md").read_text()
+    blocks = re.findall(r"^```python\n(.*?)^```$", readme, re.M | re.S)
+    (block,) = [b for b in blocks if b.startswith(first_line)]
+    return block
+
+
+URLS = (
+    readme_block("# urls.py")
+    + """
 from django.contrib import admin
-from django.urls import path
 
-urlpatterns = [path("admin/", admin.site.urls)]
+urlpatterns += [path("admin/", admin.site.urls)]
 """
-
-ASGI = """
-import os
-
-from django.core.asgi import get_asgi_application
-
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "mysite.settings")
-django_asgi_app = get_asgi_application()
-
-from channels.auth import AuthMiddlewareStack
-from channels.routing import ProtocolTypeRouter, URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
-
-from rtcpool_django.routing import websocket_urlpatterns
-
-application = ProtocolTypeRouter(
-    {
-        "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
-        ),
-    }
 )
-"""
+ASGI = readme_block("# asgi.py")
 
 MANAGE = """
 import os
@@ -196,4 +186,6 @@ def test_wheel_in_a_new_project_outside_the_repository(dist, tmp_path):
     assert (tmp_path / "static" / "rtcpool_django" / "rtcpool.js").is_file()
     # The routing the README tells a site to write imports and builds its application.
     run(python, "-c", "import mysite.asgi; print(mysite.asgi.application)")
+    urls = "import django; django.setup(); from django.urls import reverse; print(reverse(%r))"
+    assert run(python, "-c", urls % "rtcpool_django:ice_servers").strip() == "/rtcpool/ice-servers/"
     run(python, "manage.py", "rtcpool_pools")

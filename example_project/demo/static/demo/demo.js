@@ -83,7 +83,7 @@
       const element = tile(connection.id, label(connection));
       if (joined) show(`In room “${room}” with ${peersText()}.`);
       // RTCPool 3.0.2 mishandles glare, so in each pair only the later joiner offers
-      // first; the earlier peer adds its camera while it answers (see the README).
+      // first; the earlier peer adds its camera while it answers (see the docs' tutorial).
       let sending = !joined;
       if (sending) sendMedia(connection);
       connection.addEventListener("track", (e) => {
