@@ -1,4 +1,4 @@
-"""Pools and their live peers in the Django admin.
+"""Pools and their live peers in the Django admin; calls, stays and webhook events, read-only.
 
 Every change that peers must hear about goes through :mod:`rtcpool_django.pools`, never a
 plain ``save()`` or ``delete()``: editing a description sends ``rtc:describe``, deleting a
@@ -7,21 +7,24 @@ peer kicks it, closing or deleting a pool stops its peers with ``rtc:stop``.
 
 from __future__ import annotations
 
+import csv
 import json
+from collections.abc import Iterable
 from contextlib import suppress
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, CharField, ModelForm
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from . import pools
-from .models import Peer, Pool
+from . import pools, webhook_queue
+from .models import Call, Peer, Pool, Stay, WebhookEvent
 
 PEER_FIELDS = ("id", "user", "worker", "joined", "description")
 # A description in a list cell: long enough for a name and a role, short enough for a row.
@@ -202,3 +205,149 @@ class PeerAdmin(admin.ModelAdmin):
     def delete_queryset(self, request: HttpRequest, queryset: QuerySet[Peer]) -> None:
         for peer in queryset:
             pools.kick(peer)
+
+
+# --- what happened: calls, stays, webhook events (read-only) -----------------------------
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """History is written by the membership transactions only: never added, edited or
+    deleted here (retention is ``manage.py rtcpool_prune --history``)."""
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]) -> HttpResponse:
+    """A CSV attachment of ``rows`` (datetimes in ISO 8601)."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(
+            "" if value is None else value.isoformat() if isinstance(value, datetime) else value
+            for value in row
+        )
+    return response
+
+
+class StayInline(admin.TabularInline):
+    model = Stay
+    fields = ("peer_id", "user", "joined", "left", "reason", "worker")
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    show_change_link = True
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Call)
+class CallAdmin(ReadOnlyAdmin):
+    list_display = ("pool", "started", "ended", "duration_display", "peak_peers", "stay_count")
+    list_filter = ("pool", "started")
+    list_select_related = ("pool",)
+    search_fields = ("pool__name",)
+    date_hierarchy = "started"
+    inlines = [StayInline]
+    actions = ["export_csv"]
+
+    @admin.display(description=_("duration"))
+    def duration_display(self, call: Call) -> str:
+        return "live" if call.duration is None else str(timedelta(seconds=round(call.duration)))
+
+    @admin.action(description=_("Export selected calls as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Call]) -> HttpResponse:
+        return csv_response(
+            "calls.csv",
+            ["pool", "started", "ended", "duration_seconds", "peak_peers", "stays"],
+            (
+                (c.pool.name, c.started, c.ended, c.duration, c.peak_peers, c.stay_count)
+                for c in queryset.select_related("pool").order_by("started")
+            ),
+        )
+
+
+@admin.register(Stay)
+class StayAdmin(ReadOnlyAdmin):
+    list_display = ("peer_id", "pool", "user", "joined", "left", "duration_display", "reason")
+    list_filter = (
+        "pool",
+        ("user", admin.RelatedOnlyFieldListFilter),
+        "reason",
+        "joined",
+    )
+    list_select_related = ("pool", "user")
+    search_fields = ("pool__name", "peer_id", "worker")
+    date_hierarchy = "joined"
+    actions = ["export_csv"]
+
+    @admin.display(description=_("duration"))
+    def duration_display(self, stay: Stay) -> str:
+        return "live" if stay.duration is None else str(timedelta(seconds=round(stay.duration)))
+
+    @admin.action(description=_("Export selected stays as CSV"), permissions=["view"])
+    def export_csv(self, request: HttpRequest, queryset: QuerySet[Stay]) -> HttpResponse:
+        return csv_response(
+            "stays.csv",
+            [
+                "pool",
+                "peer_id",
+                "user",
+                "joined",
+                "left",
+                "duration_seconds",
+                "reason",
+                "worker",
+                "description_at_join",
+                "description_at_leave",
+            ],
+            (
+                (
+                    s.pool.name,
+                    s.peer_id,
+                    "" if s.user is None else s.user.get_username(),
+                    s.joined,
+                    s.left,
+                    s.duration,
+                    s.reason,
+                    s.worker,
+                    json.dumps(s.description_at_join),
+                    json.dumps(s.description_at_leave),
+                )
+                for s in queryset.select_related("pool", "user").order_by("joined")
+            ),
+        )
+
+
+@admin.register(WebhookEvent)
+class WebhookEventAdmin(ReadOnlyAdmin):
+    list_display = ("event_id", "type", "pool_name", "endpoint", "status", "attempts", "created")
+    list_filter = ("status", "type", "endpoint")
+    search_fields = ("event_id", "pool_name")
+    date_hierarchy = "created"
+    actions = ["retry_events"]
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        # Retrying changes an event's state: the admin is otherwise read-only.
+        return request.user.has_perm(f"{self.opts.app_label}.change_webhookevent")
+
+    @admin.action(description=_("Retry selected failed events"), permissions=["retry"])
+    def retry_events(self, request: HttpRequest, queryset: QuerySet[WebhookEvent]) -> None:
+        queued = webhook_queue.retry(queryset)
+        self.message_user(
+            request,
+            ngettext("Queued %d event again.", "Queued %d events again.", queued) % queued,
+            messages.SUCCESS,
+        )

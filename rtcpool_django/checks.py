@@ -9,6 +9,8 @@ from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
 from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
+from .webhooks import available as webhooks_available
+from .webhooks import endpoint_errors
 
 IN_MEMORY_LAYERS = (
     "channels.layers.InMemoryChannelLayer",
@@ -160,6 +162,63 @@ def check_ice_settings(app_configs: Any = None, **kwargs: Any) -> list[Error]:
                 "would ever get a TURN server.",
                 hint='Set TURN_URLS, e.g. ["turn:turn.example.com:3478?transport=udp"].',
                 id="rtcpool.E005",
+            )
+        )
+    return errors
+
+
+@register(Tags.compatibility)
+def check_history_and_webhooks(app_configs: Any = None, **kwargs: Any) -> list[Error]:
+    user = getattr(settings, "RTCPOOL", {})
+    if not isinstance(user, dict):
+        return []  # rtcpool.E001
+    merged = {**DEFAULTS, **user}
+    errors = []
+    if not isinstance(merged["HISTORY"], bool):
+        errors.append(Error("RTCPOOL['HISTORY'] must be True or False.", id="rtcpool.E001"))
+    days = merged["HISTORY_DAYS"]
+    if days is not None and (
+        isinstance(days, bool) or not isinstance(days, int | float) or days <= 0
+    ):
+        errors.append(
+            Error("RTCPOOL['HISTORY_DAYS'] must be None or a positive number.", id="rtcpool.E001")
+        )
+    for key in (
+        "WEBHOOK_TIMEOUT",
+        "WEBHOOK_RETRY_DELAY",
+        "WEBHOOK_RETRY_HORIZON",
+        "WEBHOOK_POLL_INTERVAL",
+    ):
+        if _number(merged[key]) <= 0:
+            errors.append(Error(f"RTCPOOL[{key!r}] must be a positive number.", id="rtcpool.E001"))
+    entries = merged["WEBHOOKS"]
+    if isinstance(entries, str | bytes) or not isinstance(entries, list | tuple):
+        return [
+            *errors,
+            Error("RTCPOOL['WEBHOOKS'] must be a list of endpoint dicts.", id="rtcpool.E006"),
+        ]
+    for index, entry in enumerate(entries):
+        errors += [
+            Error(
+                f"RTCPOOL['WEBHOOKS'][{index}] {problem}.",
+                hint='{"URL": "https://...", "SECRET": "whsec_...", "EVENTS": [...]}',
+                id="rtcpool.E006",
+            )
+            for problem in endpoint_errors(entry)
+        ]
+    if entries and not merged["HISTORY"]:
+        errors.append(
+            Error(
+                "RTCPOOL['WEBHOOKS'] needs RTCPOOL['HISTORY']: the events are made from it.",
+                id="rtcpool.E006",
+            )
+        )
+    if entries and not webhooks_available():
+        errors.append(
+            Error(
+                "RTCPOOL['WEBHOOKS'] is set but standardwebhooks or httpx is not installed.",
+                hint="pip install 'rtcpool-django[webhooks]'",
+                id="rtcpool.E007",
             )
         )
     return errors

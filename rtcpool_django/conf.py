@@ -61,6 +61,29 @@ DEFAULTS: dict[str, Any] = {
     # Prometheus metrics (rtcpool_django.metrics), recorded when prometheus-client is
     # installed; False makes every counting site a no-op.
     "METRICS": True,
+    # Attendance history (rtcpool_django.history): one Stay row per stay of a peer in a
+    # pool and one Call row per call, written in the transaction of the join or departure.
+    "HISTORY": True,
+    # Stays and calls older than this many days are deleted by
+    # ``manage.py rtcpool_prune --history``; None keeps them for good.
+    "HISTORY_DAYS": 90,
+    # Webhook endpoints (rtcpool_django.webhooks), each a dict: "URL", "SECRET" (a
+    # Standard Webhooks "whsec_..." secret) and optionally "EVENTS" (the event types it
+    # wants; all by default). Needs ``pip install rtcpool-django[webhooks]``.
+    "WEBHOOKS": (),
+    # Seconds one delivery attempt may take before it counts as failed.
+    "WEBHOOK_TIMEOUT": 10.0,
+    # A failed attempt is retried after WEBHOOK_RETRY_DELAY seconds, doubling each time up
+    # to an hour between attempts, until the event is WEBHOOK_RETRY_HORIZON seconds old;
+    # then it is kept as failed (the admin's "retry" action queues it again).
+    "WEBHOOK_RETRY_DELAY": 5.0,
+    "WEBHOOK_RETRY_HORIZON": 3 * 24 * 3600.0,
+    # How often an idle sender looks for events written by other processes (events of its
+    # own process wake it at once).
+    "WEBHOOK_POLL_INTERVAL": 1.0,
+    # Whether each worker process delivers webhooks itself; False when a dedicated
+    # ``manage.py rtcpool_webhooks`` process does.
+    "WEBHOOK_SENDER_IN_WORKERS": True,
 }
 
 IMPORT_STRINGS = frozenset(

@@ -102,3 +102,10 @@ async def run_in_health_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kw
     hangs holds that one thread, never the pools' or the heartbeat's."""
     call = functools.partial(_with_fresh_connection, fn, *args, **kwargs)
     return await sync_to_async(call, thread_sensitive=False, executor=_threads("health"))()
+
+
+async def run_in_webhook_thread(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
+    """Await ``fn(*args, **kwargs)`` on the webhook sender's own thread: its claims and
+    settlements neither queue behind joins nor delay a heartbeat."""
+    call = functools.partial(_with_fresh_connection, fn, *args, **kwargs)
+    return await sync_to_async(call, thread_sensitive=False, executor=_threads("webhooks"))()

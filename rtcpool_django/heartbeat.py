@@ -12,6 +12,9 @@ with or without connections, and each beat:
 - removes this worker's own peers whose connection is gone (a departure that failed, say
   because the database was unreachable at that moment): no ghost outlives its socket by
   more than one interval.
+
+With ``RTCPOOL["WEBHOOKS"]`` set, the webhook sender (:mod:`rtcpool_django.webhook_sender`)
+starts and stops with the heartbeat, so every worker delivers the outbox.
 """
 
 from __future__ import annotations
@@ -31,6 +34,8 @@ from .conf import rtcpool_settings
 from .database import run_in_heartbeat_thread
 from .models import Worker
 from .recovery import OutageWatch, repair_rosters
+from .webhook_sender import sender as webhook_sender
+from .webhook_sender import wanted as webhooks_wanted
 
 logger = logging.getLogger("rtcpool_django")
 
@@ -96,6 +101,9 @@ class Heartbeat:
         if self._task is None or self._task.done():
             self._registered = loop.create_future()
             self._task = loop.create_task(self._run(self._registered))
+        if webhooks_wanted():
+            # Delivered by the workers themselves: no extra service (one task per process).
+            webhook_sender.start()
         assert self._registered is not None
         return self._registered
 
@@ -113,6 +121,7 @@ class Heartbeat:
         if not self.connections and not self._serving and self._task is not None:
             self._task.cancel()
             self._task = None
+            webhook_sender.stop()
 
     def _on_server_shutdown(self) -> None:
         # daphne cancels its consumers on SIGTERM in a Twisted "before shutdown" trigger,

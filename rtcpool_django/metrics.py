@@ -33,6 +33,22 @@ except ImportError:  # the optional extra is not installed: every instrument is 
 SEND_SAMPLE = 16
 
 JOIN_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+WEBHOOK_BUCKETS = (
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+    30.0,
+    60.0,
+    300.0,
+    3600.0,
+)
 SEND_BUCKETS = (
     0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0,
 )  # fmt: skip
@@ -85,6 +101,11 @@ evictions: Any = NOOP
 prunes: Any = NOOP
 join_seconds: Any = NOOP
 layer_send_seconds: Any = NOOP
+webhooks_delivered: Any = NOOP
+webhooks_failed: Any = NOOP
+webhook_attempts_failed: Any = NOOP
+webhook_delivery_seconds: Any = NOOP
+webhooks_pending_gauge: Any = None
 enabled = False
 _sends = 0
 _built: dict[str, Any] | None = None
@@ -128,6 +149,29 @@ def _build() -> dict[str, Any]:
             f"Seconds of one channel-layer send of a relay (1 in {SEND_SAMPLE} is timed).",
             buckets=SEND_BUCKETS,
         ),
+        "webhooks_delivered": Counter(
+            "rtcpool_webhooks_delivered", "Webhook events delivered (a 2xx answer)."
+        ),
+        "webhooks_failed": Counter(
+            "rtcpool_webhooks_failed",
+            "Webhook events given up on past WEBHOOK_RETRY_HORIZON (kept as failed).",
+        ),
+        "webhook_attempts_failed": Counter(
+            "rtcpool_webhook_attempts_failed",
+            "Webhook delivery attempts that failed (an error, a timeout, a non-2xx answer).",
+        ),
+        "webhook_delivery_seconds": Histogram(
+            "rtcpool_webhook_delivery_seconds",
+            "Seconds from a webhook event's commit to its delivery, retries included.",
+            buckets=WEBHOOK_BUCKETS,
+        ),
+        # Read from the outbox by each sender when it goes idle: every worker sees the
+        # same table, so multiprocess mode reports the largest (the latest) reading.
+        "webhooks_pending": prometheus_client.Gauge(
+            "rtcpool_webhooks_pending",
+            "Webhook events in the outbox not yet delivered (nor failed for good).",
+            multiprocess_mode="max",
+        ),
     }
     if multiprocess():
         # A collector answers for the process that is scraped only; in multiprocess mode
@@ -149,10 +193,14 @@ def configure() -> None:
     """Bind the instruments per ``RTCPOOL["METRICS"]``; run at startup and when it changes."""
     global relays, joins, errors, notices_refused, evictions, prunes
     global join_seconds, layer_send_seconds, enabled
+    global webhooks_delivered, webhooks_failed, webhook_attempts_failed
+    global webhook_delivery_seconds, webhooks_pending_gauge
     enabled = bool(rtcpool_settings.METRICS) and available()
     if not enabled:
         relays = notices_refused = evictions = prunes = NOOP
         join_seconds = layer_send_seconds = NOOP
+        webhooks_delivered = webhooks_failed = webhook_attempts_failed = NOOP
+        webhook_delivery_seconds, webhooks_pending_gauge = NOOP, None
         joins, errors = {}, {}
         return
     built = _build()
@@ -160,6 +208,10 @@ def configure() -> None:
     evictions, prunes = built["evictions"], built["prunes"]
     join_seconds, layer_send_seconds = built["join_seconds"], built["layer_send_seconds"]
     joins, errors = built["join_children"], built["error_children"]
+    webhooks_delivered, webhooks_failed = built["webhooks_delivered"], built["webhooks_failed"]
+    webhook_attempts_failed = built["webhook_attempts_failed"]
+    webhook_delivery_seconds = built["webhook_delivery_seconds"]
+    webhooks_pending_gauge = built["webhooks_pending"]
 
 
 @receiver(setting_changed)
@@ -217,6 +269,29 @@ def join_attempt() -> Iterator[None]:
         raise
     _join_result("joined")
     join_seconds.observe(time.perf_counter() - started)
+
+
+def webhook_delivered(event: Any) -> None:
+    """A webhook event was delivered; its latency runs from its commit to now."""
+    webhooks_delivered.inc()
+    if enabled and event.delivered is not None:
+        webhook_delivery_seconds.observe((event.delivered - event.created).total_seconds())
+
+
+def webhook_attempt_failed() -> None:
+    """One delivery attempt failed (the event is retried or given up)."""
+    webhook_attempts_failed.inc()
+
+
+def webhook_failed() -> None:
+    """An event was given up on past the retry horizon."""
+    webhooks_failed.inc()
+
+
+def webhooks_pending(count: int) -> None:
+    """The outbox held ``count`` undelivered events when last read."""
+    if webhooks_pending_gauge is not None:
+        webhooks_pending_gauge.set(count)
 
 
 @receiver(peer_left)

@@ -74,3 +74,116 @@ class Worker(models.Model):
 
     def __str__(self) -> str:
         return self.id
+
+
+class Call(models.Model):
+    """One call in a pool: from the first peer into an empty pool to the last one out."""
+
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="calls")
+    started = models.DateTimeField(db_index=True)
+    ended = models.DateTimeField(null=True, blank=True, help_text="Empty while the call goes on.")
+    peak_peers = models.PositiveIntegerField(
+        "peak", default=0, help_text="Most peers in the pool at the same time."
+    )
+    stay_count = models.PositiveIntegerField("stays", default=0)
+    #: Peers in the call now; kept in the transactions that add and remove them.
+    live_peers = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-started"]
+        constraints = [
+            # At most one call goes on in a pool at a time.
+            models.UniqueConstraint(
+                fields=["pool"], condition=models.Q(ended=None), name="rtcpool_one_open_call"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.pool} at {self.started:%Y-%m-%d %H:%M:%S}"
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from start to end; None while the call goes on."""
+        return None if self.ended is None else (self.ended - self.started).total_seconds()
+
+
+class Stay(models.Model):
+    """One stay of one peer in a pool: from its join to its departure."""
+
+    class Reason(models.TextChoices):
+        LEFT = "left", "left"
+        KICKED = "kicked", "kicked"
+        PRUNED = "pruned", "pruned"
+        CLOSED = "closed", "pool closed"
+        UNAVAILABLE = "unavailable", "unavailable"
+
+    call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="stays")
+    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="stays")
+    peer_id = models.UUIDField(unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="rtcpool_stays",
+    )
+    description_at_join = models.JSONField(null=True, blank=True)
+    description_at_leave = models.JSONField(null=True, blank=True)
+    joined = models.DateTimeField(db_index=True)
+    left = models.DateTimeField(null=True, blank=True, help_text="Empty while the peer is live.")
+    # Not choices-validated: a site's policies may remove peers for reasons of their own.
+    reason = models.CharField(max_length=40, blank=True, db_index=True)
+    worker = models.CharField(max_length=200)
+
+    class Meta:
+        ordering = ["joined"]
+
+    def __str__(self) -> str:
+        return str(self.peer_id)
+
+    @property
+    def duration(self) -> float | None:
+        """Seconds from join to departure; None while the peer is live."""
+        return None if self.left is None else (self.left - self.joined).total_seconds()
+
+
+class WebhookEvent(models.Model):
+    """One event for one webhook endpoint: the transactional outbox.
+
+    Written in the transaction of the change it reports, so it exists exactly when the
+    change does; a sender delivers it afterwards, at least once, in order per pool.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending"
+        DELIVERED = "delivered", "delivered"
+        FAILED = "failed", "failed"
+
+    #: The Standard Webhooks message id (``webhook-id``): the same for every attempt and
+    #: every endpoint, so a receiver de-duplicates on it.
+    event_id = models.CharField(max_length=40, db_index=True)
+    endpoint = models.CharField(max_length=2000)
+    pool_name = models.CharField(max_length=POOL_NAME_COLUMN_LENGTH)
+    type = models.CharField(max_length=40)
+    payload = models.JSONField()
+    created = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    attempts = models.PositiveIntegerField(default=0)
+    next_attempt = models.DateTimeField(default=timezone.now)
+    #: A sender that claimed the event holds it until then; past it, another may retry.
+    leased_until = models.DateTimeField(null=True, blank=True)
+    delivered = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes = [
+            models.Index(
+                fields=["endpoint", "pool_name", "id"],
+                condition=models.Q(status="pending"),
+                name="rtcpool_webhook_queue",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

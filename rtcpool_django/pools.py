@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 import uuid
 from collections.abc import Container, Mapping
+from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from django.db.models import Count, QuerySet
@@ -31,9 +32,11 @@ from . import liveness, membership
 from .admission import join_refusal, may_join
 from .database import run_in_thread
 from .delivery import Undelivered, deliver, deliver_on_commit
+from .history import pool_calls, pool_stays
+from .history import prune as prune_calls
 from .membership import Joined
 from .messages import DESCRIBE, KICK, LEAVE, PEER, RELAY, STOP, SYNC
-from .models import Peer, Pool
+from .models import Call, Peer, Pool, Stay
 
 if TYPE_CHECKING:
     from typing import TypedDict
@@ -56,11 +59,13 @@ __all__ = [
     "SYNC",
     "Joined",
     "Undelivered",
+    "acalls",
     "aclose_pool",
     "acreate_pool",
     "adescribe",
     "aforget_worker",
     "aget_pool",
+    "ahistory",
     "ajoin",
     "akick",
     "aleave",
@@ -69,11 +74,13 @@ __all__ = [
     "amay_join",
     "aprune_dead_workers",
     "aprune_orphans",
+    "calls",
     "close_pool",
     "create_pool",
     "deliver",
     "describe",
     "get_pool",
+    "history",
     "join_refusal",
     "kick",
     "leave",
@@ -81,6 +88,7 @@ __all__ = [
     "live_peers",
     "may_join",
     "prune_dead_workers",
+    "prune_history",
 ]
 
 logger = logging.getLogger("rtcpool_django")
@@ -110,6 +118,34 @@ def list_pools() -> QuerySet[PoolWithPeerCount]:
 def live_peers(pool: Pool | str) -> QuerySet[Peer]:
     """The live peers of a pool, oldest first."""
     return Peer.objects.filter(pool=_pool(pool)).select_related("user")
+
+
+def history(pool: Pool | str, since: datetime | None = None) -> QuerySet[Stay]:
+    """The stays of peers in ``pool`` (a Pool or its name), oldest first; with ``since``,
+    the stays that were live at or after it. See :mod:`rtcpool_django.history`."""
+    return pool_stays(pool, since)
+
+
+def calls(pool: Pool | str, since: datetime | None = None) -> QuerySet[Call]:
+    """The calls in ``pool``, newest first; with ``since``, those going on at or after it."""
+    return pool_calls(pool, since)
+
+
+async def ahistory(pool: Pool | str, since: datetime | None = None) -> list[Stay]:
+    """Async :func:`history`, evaluated to a list."""
+    return await run_in_thread(lambda: list(history(pool, since)))
+
+
+async def acalls(pool: Pool | str, since: datetime | None = None) -> list[Call]:
+    """Async :func:`calls`, evaluated to a list."""
+    return await run_in_thread(lambda: list(calls(pool, since)))
+
+
+def prune_history(days: float | None = None) -> tuple[int, int]:
+    """Delete calls and stays that ended more than ``days`` ago (default
+    ``RTCPOOL["HISTORY_DAYS"]``; None keeps everything), and settled webhook events as
+    old. Returns (calls, events) deleted."""
+    return prune_calls(days)
 
 
 async def aget_pool(name: str) -> Pool:

@@ -1,0 +1,214 @@
+"""Attendance history: one :class:`~rtcpool_django.models.Stay` per stay of a peer in a
+pool, one :class:`~rtcpool_django.models.Call` per call, and the webhook events they make.
+
+The ``record_*`` functions are called by the membership transactions, inside their atomic
+block and under the pool's row lock, once per transaction with every peer it affects: the
+history and the webhook outbox are committed with the live state or not at all, so the
+three never disagree. A call starts with the first peer into an empty pool and ends with
+the last one out.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from datetime import datetime, timedelta
+from typing import Any
+
+from django.db.models import Max, Q, QuerySet
+from django.utils import timezone
+
+from . import webhook_queue
+from .conf import rtcpool_settings
+from .models import Call, Peer, Pool, Stay
+from .webhook_queue import Event
+from .webhooks import timestamp
+
+
+def recording() -> bool:
+    """Whether history is kept (``RTCPOOL["HISTORY"]``)."""
+    return bool(rtcpool_settings.HISTORY)
+
+
+def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
+    """Open a stay for each of ``peers``, just inserted into ``pool``; a call starts if
+    none goes on. Events ``pool.started`` and ``peer.joined``."""
+    if not peers or not recording():
+        return
+    events = []
+    call = Call.objects.filter(pool=pool, ended=None).first()
+    if call is None:
+        started = min(peer.joined for peer in peers)
+        # Counted, not assumed zero: peers that joined before history was kept are live too.
+        live = Peer.objects.filter(pool=pool).count()
+        call = Call.objects.create(pool=pool, started=started, live_peers=live, peak_peers=live)
+        events.append(
+            Event("pool.started", started, {"pool": pool.name, "started": timestamp(started)})
+        )
+    else:
+        call.live_peers += len(peers)
+        call.peak_peers = max(call.peak_peers, call.live_peers)
+    call.stay_count += len(peers)
+    Call.objects.filter(pk=call.pk).update(
+        live_peers=call.live_peers, peak_peers=call.peak_peers, stay_count=call.stay_count
+    )
+    Stay.objects.bulk_create(
+        [
+            Stay(
+                call=call,
+                pool=pool,
+                peer_id=peer.id,
+                user_id=peer.user_id,
+                description_at_join=peer.description,
+                joined=peer.joined,
+                worker=peer.worker,
+            )
+            for peer in peers
+        ]
+    )
+    events += [
+        Event(
+            "peer.joined",
+            peer.joined,
+            _peer_data(pool, peer.id, peer.user_id, peer.description, joined=peer.joined),
+        )
+        for peer in peers
+    ]
+    webhook_queue.enqueue(pool.name, events)
+
+
+def record_left(
+    pool: Pool,
+    gone: Iterable[tuple[Any, Any]],
+    *,
+    reason: str,
+    at: datetime | Mapping[str, datetime] | None = None,
+) -> None:
+    """Close the stays of the peers ``gone`` from ``pool``, as ``(peer id, description at
+    leave)`` pairs, for ``reason``. ``at`` is when they left (now by default), one moment
+    or one per peer id (a dead worker's peers left at its last heartbeat). The call ends
+    when its last peer is gone. Events ``peer.left`` and ``pool.finished``."""
+    descriptions = {str(peer_id): description for peer_id, description in gone}
+    if not descriptions or not recording():
+        return
+    now = timezone.now()
+
+    def left_at(peer_id: str) -> datetime:
+        if isinstance(at, Mapping):
+            return at.get(peer_id, now)
+        return at or now
+
+    stays = list(
+        Stay.objects.filter(peer_id__in=list(descriptions), left=None).select_related("call")
+    )
+    events = []
+    calls: dict[int, Call] = {}
+    for stay in stays:
+        peer_id = str(stay.peer_id)
+        # A pruned peer's worker fell silent before the peer could have joined, maybe.
+        stay.left = max(left_at(peer_id), stay.joined)
+        stay.reason = reason
+        stay.description_at_leave = descriptions[peer_id]
+        calls.setdefault(stay.call_id, stay.call).live_peers -= 1
+        data = _peer_data(
+            pool, peer_id, stay.user_id, stay.description_at_leave, joined=stay.joined
+        )
+        data.update(reason=reason, left=timestamp(stay.left), duration=stay.duration)
+        events.append(Event("peer.left", stay.left, data))
+    Stay.objects.bulk_update(stays, ["left", "reason", "description_at_leave"])
+    for call in calls.values():
+        if call.live_peers <= 0:
+            call.live_peers = 0
+            # Not necessarily now: a dead worker's peers left at its last heartbeat.
+            call.ended = Stay.objects.filter(call=call).aggregate(last=Max("left"))["last"]
+            events.append(
+                Event(
+                    "pool.finished",
+                    call.ended,
+                    {
+                        "pool": pool.name,
+                        "started": timestamp(call.started),
+                        "ended": timestamp(call.ended),
+                        "duration": call.duration,
+                        "peak": call.peak_peers,
+                        "stays": call.stay_count,
+                    },
+                )
+            )
+        Call.objects.filter(pk=call.pk).update(live_peers=call.live_peers, ended=call.ended)
+    webhook_queue.enqueue(pool.name, events)
+
+
+def record_described(pool: Pool, peer: Peer) -> None:
+    """A peer's description changed (the stay keeps the last one when the peer leaves).
+    Event ``peer.described``."""
+    if not recording():
+        return
+    webhook_queue.enqueue(
+        pool.name,
+        [
+            Event(
+                "peer.described",
+                timezone.now(),
+                _peer_data(pool, peer.id, peer.user_id, peer.description, joined=peer.joined),
+            )
+        ],
+    )
+
+
+def record_closed(
+    pool: Pool, gone: Iterable[tuple[Any, Any]], *, at: datetime | None = None
+) -> None:
+    """``pool`` was closed and its peers ``gone`` removed (see :func:`record_left`).
+    Events ``pool.closed``, then ``peer.left`` (reason ``closed``) and ``pool.finished``."""
+    if not recording():
+        return
+    at = at or timezone.now()
+    webhook_queue.enqueue(pool.name, [Event("pool.closed", at, {"pool": pool.name})])
+    record_left(pool, gone, reason="closed", at=at)
+
+
+def _peer_data(
+    pool: Pool, peer_id: Any, user_id: Any, description: Any, *, joined: datetime
+) -> dict[str, Any]:
+    return {
+        "pool": pool.name,
+        "peer_id": str(peer_id),
+        "user_id": user_id,
+        "description": description,
+        "joined": timestamp(joined),
+    }
+
+
+# --- reading and pruning -----------------------------------------------------------------
+
+
+def pool_stays(pool: Pool | str, since: datetime | None = None) -> QuerySet[Stay]:
+    """The stays in ``pool``, oldest first; with ``since``, those live at or after it."""
+    stays = Stay.objects.filter(**_pool_filter(pool)).select_related("user", "pool")
+    if since is not None:
+        stays = stays.filter(Q(left=None) | Q(left__gte=since))
+    return stays.order_by("joined", "id")
+
+
+def pool_calls(pool: Pool | str, since: datetime | None = None) -> QuerySet[Call]:
+    """The calls in ``pool``, newest first; with ``since``, those going on at or after it."""
+    calls = Call.objects.filter(**_pool_filter(pool)).select_related("pool")
+    if since is not None:
+        calls = calls.filter(Q(ended=None) | Q(ended__gte=since))
+    return calls.order_by("-started", "-id")
+
+
+def _pool_filter(pool: Pool | str) -> dict[str, Any]:
+    return {"pool": pool} if isinstance(pool, Pool) else {"pool__name": pool}
+
+
+def prune(days: float | None = None) -> tuple[int, int]:
+    """Delete calls (with their stays) that ended more than ``days`` ago (default
+    ``HISTORY_DAYS``), and delivered or failed webhook events as old. Returns (calls,
+    events) deleted; nothing when the retention is None."""
+    days = rtcpool_settings.HISTORY_DAYS if days is None else days
+    if days is None:
+        return 0, 0
+    cutoff = timezone.now() - timedelta(days=days)
+    _, deleted = Call.objects.filter(ended__lt=cutoff).delete()
+    return deleted.get(Call._meta.label, 0), webhook_queue.prune(cutoff)
