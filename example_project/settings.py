@@ -183,6 +183,22 @@ if os.environ.get("RTCPOOL_TURN_CREDENTIAL_TTL"):
 if os.environ.get("RTCPOOL_METRICS"):
     RTCPOOL["METRICS"] = os.environ["RTCPOOL_METRICS"] not in ("0", "false", "False", "")
 
+# Attendance history is on by default; RTCPOOL_HISTORY=0 turns it off (the join benchmark
+# compares both). Webhooks (docs: "Know what happened"): one endpoint from the environment,
+# RTCPOOL_WEBHOOK_URL and its "whsec_..." RTCPOOL_WEBHOOK_SECRET.
+if os.environ.get("RTCPOOL_HISTORY"):
+    RTCPOOL["HISTORY"] = os.environ["RTCPOOL_HISTORY"] not in ("0", "false", "False", "")
+if os.environ.get("RTCPOOL_WEBHOOK_URL"):
+    RTCPOOL["WEBHOOKS"] = [
+        {
+            "URL": os.environ["RTCPOOL_WEBHOOK_URL"],
+            "SECRET": os.environ.get("RTCPOOL_WEBHOOK_SECRET", ""),
+        }
+    ]
+for key in ("WEBHOOK_TIMEOUT", "WEBHOOK_RETRY_DELAY", "WEBHOOK_POLL_INTERVAL"):
+    if os.environ.get(f"RTCPOOL_{key}"):
+        RTCPOOL[key] = float(os.environ[f"RTCPOOL_{key}"])
+
 AUTH_PASSWORD_VALIDATORS: list[dict[str, str]] = []
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

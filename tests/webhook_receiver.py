@@ -33,6 +33,10 @@ class Request:
     received: float
     body: bytes = b""
 
+    @property
+    def type(self) -> str:
+        return (self.payload or {}).get("type", "")
+
     def log_line(self) -> str:
         payload = self.payload or {}
         data = payload.get("data", {})
@@ -59,6 +63,8 @@ class Receiver:
         self._lock = threading.Lock()
         self._answers: Iterator[int | str] = iter(self.script)
         self._stall = threading.Event()
+        #: Set when a request comes in that is answered "stall": a delivery in progress.
+        self.stalling = threading.Event()
         receiver = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -67,6 +73,7 @@ class Receiver:
                 with receiver._lock:
                     answer = next(receiver._answers, receiver.default)
                 if answer == "stall":
+                    receiver.stalling.set()
                     receiver._stall.wait(receiver.stall_seconds)
                     answer = 200
                 assert isinstance(answer, int)
@@ -95,6 +102,10 @@ class Receiver:
     def start(self) -> Receiver:
         self.thread.start()
         return self
+
+    def release(self) -> None:
+        """End every stall now."""
+        self._stall.set()
 
     def stop(self) -> None:
         self._stall.set()

@@ -1,0 +1,269 @@
+"""Attendance history: stays and calls written with the joins and departures that make
+them, read through pools.history/calls and rtcpool_history, pruned by retention."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from io import StringIO
+
+import pytest
+from asgiref.sync import sync_to_async
+from django.contrib.auth import get_user_model
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from rtcpool_django import history, pools
+from rtcpool_django.models import Call, Peer, Pool, Stay, WebhookEvent, Worker
+
+from .test_webhooks import endpoint
+
+
+def db(fn):
+    return sync_to_async(fn, thread_sensitive=False)
+
+
+@db
+def stays(pool: str = "room") -> list[Stay]:
+    return list(pools.history(pool))
+
+
+@db
+def calls(pool: str = "room") -> list[Call]:
+    return list(pools.calls(pool))
+
+
+@db
+def event_types(pool: str = "room") -> list[str]:
+    return list(WebhookEvent.objects.filter(pool_name=pool).values_list("type", flat=True))
+
+
+@pytest.fixture
+def hooks(settings):
+    """Webhooks to an endpoint nobody serves (the events stay in the outbox), sender off."""
+    settings.RTCPOOL = {"WEBHOOKS": [endpoint()], "WEBHOOK_SENDER_IN_WORKERS": False}
+
+
+async def test_a_call_from_first_join_to_last_departure(connect, hooks):
+    a, b, c = await connect(), await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    (call,) = await calls()
+    assert call.ended is None and call.peak_peers == 2 and call.stay_count == 2
+    assert [(str(s.peer_id), s.left, s.reason) for s in await stays()] == [
+        (a.id, None, ""),
+        (b.id, None, ""),
+    ]
+
+    await a.close()
+    await c.join("room")
+    await pools.akick(b.id)
+    await c.close()
+
+    (call,) = await calls()
+    got = await stays()
+    assert [(str(s.peer_id), s.reason) for s in got] == [
+        (a.id, "left"),
+        (b.id, "kicked"),
+        (c.id, "left"),
+    ]
+    assert all(s.left is not None and s.left >= s.joined for s in got)
+    assert call.ended == max(s.left for s in got)
+    assert (call.peak_peers, call.stay_count, call.live_peers) == (2, 3, 0)
+    assert call.started == got[0].joined
+    assert await event_types() == [
+        "pool.started",
+        "peer.joined",
+        "peer.joined",
+        "peer.left",
+        "peer.joined",
+        "peer.left",
+        "peer.left",
+        "pool.finished",
+    ]
+    finished = await db(WebhookEvent.objects.get)(type="pool.finished")
+    assert finished.payload["data"]["peak"] == 2
+    assert finished.payload["data"]["stays"] == 3
+    assert finished.payload["data"]["duration"] == pytest.approx(call.duration)
+
+    # The next peer into the empty pool starts a new call.
+    d = await connect()
+    await d.join("room")
+    assert [x.ended is None for x in await calls()] == [True, False]
+
+
+async def test_descriptions_at_join_and_at_leave_and_the_described_event(connect, hooks):
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    await pools.adescribe(a.id, {"name": "Ada", "hand": "up"})
+    await a.close()
+    stay = (await stays())[0]
+    assert stay.description_at_join is None
+    assert stay.description_at_leave == {"name": "Ada", "hand": "up"}
+    described = await db(WebhookEvent.objects.get)(type="peer.described")
+    assert described.payload["data"] == {
+        "pool": "room",
+        "peer_id": a.id,
+        "user_id": None,
+        "description": {"name": "Ada", "hand": "up"},
+        "joined": described.payload["data"]["joined"],
+    }
+    left = await db(WebhookEvent.objects.get)(type="peer.left")
+    assert left.payload["data"]["reason"] == "left"
+    assert left.payload["data"]["description"] == {"name": "Ada", "hand": "up"}
+
+
+async def test_closing_a_pool_ends_every_stay_and_the_call(connect, hooks):
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    assert await pools.aclose_pool("room") == 2
+    assert {s.reason for s in await stays()} == {"closed"}
+    assert (await calls())[0].ended is not None
+    assert await event_types() == [
+        "pool.started",
+        "peer.joined",
+        "peer.joined",
+        "pool.closed",
+        "peer.left",
+        "peer.left",
+        "pool.finished",
+    ]
+
+
+async def test_a_refused_join_leaves_no_history(connect, hooks):
+    await pools.acreate_pool("room", max_peers=1)
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.send("rtc:join", {"pool": "room"})
+    await b.error("pool_full")
+    assert [str(s.peer_id) for s in await stays()] == [a.id]
+    assert await event_types() == ["pool.started", "peer.joined"]
+
+
+async def test_a_dead_workers_peers_left_at_its_last_heartbeat(connect, hooks):
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    last_seen = timezone.now() - timedelta(seconds=120)
+
+    @db
+    def worker_dies() -> None:
+        # b was held by a worker that fell silent two minutes ago.
+        Worker.objects.create(id="dead:1", last_seen=last_seen)
+        Peer.objects.filter(pk=b.id).update(worker="dead:1")
+
+    await worker_dies()
+    assert await pools.aprune_dead_workers() == 1
+    by_peer = {str(s.peer_id): s for s in await stays()}
+    assert by_peer[b.id].reason == "pruned"
+    assert by_peer[b.id].left == max(last_seen, by_peer[b.id].joined)
+    assert by_peer[a.id].left is None
+
+
+async def test_history_and_calls_since(connect, hooks):
+    a = await connect()
+    await a.join("room")
+    await a.close()
+    between = timezone.now()
+    b = await connect()
+    await b.join("room")
+    assert [str(s.peer_id) for s in await pools.ahistory("room", since=between)] == [b.id]
+    assert len(await pools.ahistory("room")) == 2
+    assert len(await pools.acalls("room", since=between)) == 1
+    pool = await pools.aget_pool("room")
+    assert len(await pools.acalls(pool)) == 2
+
+
+async def test_deleting_a_user_leaves_an_anonymous_stay(connect, hooks):
+    user = await db(get_user_model().objects.create_user)("ada", password="pw")
+    a = await connect(user=user)
+    await a.join("room")
+    await a.close()
+    assert (await stays())[0].user_id == user.pk
+    await db(user.delete)()
+    stay = (await stays())[0]
+    assert stay.user_id is None and stay.reason == "left"
+
+
+async def test_history_off_writes_none(connect, settings):
+    settings.RTCPOOL = {"HISTORY": False}
+    a = await connect()
+    await a.join("room")
+    await a.close()
+    assert await stays() == [] and await calls() == []
+
+
+# --- the command and retention -----------------------------------------------------------
+
+
+def command(*args: str) -> str:
+    out = StringIO()
+    call_command("rtcpool_history", *args, stdout=out)
+    return out.getvalue()
+
+
+async def test_rtcpool_history_prints_the_stays(connect, hooks):
+    user = await db(get_user_model().objects.create_user)("ada", password="pw")
+    a, b = await connect(user=user), await connect()
+    await a.join("room")
+    await b.join("room")
+    await pools.akick(b.id)
+
+    listed = json.loads(await db(command)("room", "--json"))
+    assert [(s["peer_id"], s["user"], s["reason"]) for s in listed] == [
+        (a.id, "ada", None),
+        (b.id, None, "kicked"),
+    ]
+    assert listed[0]["left"] is None and listed[1]["left"] is not None
+    assert set(listed[0]) >= {"peer_id", "user", "joined", "left", "reason"}
+
+    text = await db(command)("room")
+    assert f"{a.id}\tada\t" in text and "\tlive\t" in text and "kicked" in text
+
+    future = (timezone.now() + timedelta(hours=1)).isoformat()
+    assert [
+        s["peer_id"] for s in json.loads(await db(command)("room", "--json", "--since", future))
+    ] == [a.id]
+    with pytest.raises(CommandError, match="ISO 8601"):
+        await db(command)("room", "--since", "yesterday")
+    with pytest.raises(CommandError, match="No pool"):
+        await db(command)("nope")
+
+
+@pytest.mark.django_db
+def test_rtcpool_prune_history_enforces_the_retention(settings):
+    settings.RTCPOOL = {"HISTORY_DAYS": 30}
+    pool = Pool.objects.create(name="room")
+    now = timezone.now()
+    old = Call.objects.create(
+        pool=pool, started=now - timedelta(days=40), ended=now - timedelta(days=31)
+    )
+    Stay.objects.create(
+        call=old, pool=pool, peer_id="00000000-0000-0000-0000-000000000001",
+        joined=old.started, left=old.ended, reason="left", worker="w",
+    )  # fmt: skip
+    recent = Call.objects.create(
+        pool=pool, started=now - timedelta(days=2), ended=now - timedelta(days=1)
+    )
+    live = Call.objects.create(
+        pool=Pool.objects.create(name="live"), started=now - timedelta(days=60)
+    )
+    for status in ("delivered", "failed", "pending"):
+        WebhookEvent.objects.create(
+            event_id=f"msg_{status}", endpoint="http://x/", pool_name="room", type="pool.started",
+            payload={}, status=status, created=now - timedelta(days=31),
+        )  # fmt: skip
+
+    out = StringIO()
+    call_command("rtcpool_prune", "--history", stdout=out)
+    assert "Deleted 1 call(s)" in out.getvalue() and "2 webhook event(s)" in out.getvalue()
+    assert set(Call.objects.values_list("pk", flat=True)) == {recent.pk, live.pk}
+    assert not Stay.objects.exists()
+    assert list(WebhookEvent.objects.values_list("status", flat=True)) == ["pending"]
+
+    call_command("rtcpool_prune", "--history", "--days", "0.5", stdout=StringIO())
+    assert set(Call.objects.values_list("pk", flat=True)) == {live.pk}  # never a live call
+    settings.RTCPOOL = {"HISTORY_DAYS": None}
+    assert history.prune() == (0, 0)
