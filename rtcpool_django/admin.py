@@ -242,6 +242,7 @@ class StayInline(admin.TabularInline):
     model = Stay
     fields = ("peer_id", "user", "joined", "left", "reason", "worker")
     readonly_fields = fields
+    ordering = ("joined",)
     extra = 0
     can_delete = False
     show_change_link = True
@@ -255,10 +256,11 @@ class StayInline(admin.TabularInline):
 
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
-    list_display = ("pool", "started", "ended", "duration_display", "peak_peers", "stay_count")
-    list_filter = ("pool", "started")
-    list_select_related = ("pool",)
-    search_fields = ("pool__name",)
+    list_display = (
+        "pool_name", "started", "ended", "duration_display", "peak_peers", "stay_count",
+    )  # fmt: skip
+    list_filter = ("pool_name", "started")
+    search_fields = ("pool_name",)
     date_hierarchy = "started"
     inlines = [StayInline]
     actions = ["export_csv"]
@@ -273,23 +275,25 @@ class CallAdmin(ReadOnlyAdmin):
             "calls.csv",
             ["pool", "started", "ended", "duration_seconds", "peak_peers", "stays"],
             (
-                (c.pool.name, c.started, c.ended, c.duration, c.peak_peers, c.stay_count)
-                for c in queryset.select_related("pool").order_by("started")
+                (c.pool_name, c.started, c.ended, c.duration, c.peak_peers, c.stay_count)
+                for c in queryset.order_by("started", "id")
             ),
         )
 
 
 @admin.register(Stay)
 class StayAdmin(ReadOnlyAdmin):
-    list_display = ("peer_id", "pool", "user", "joined", "left", "duration_display", "reason")
+    list_display = (
+        "peer_id", "pool_name", "user", "joined", "left", "duration_display", "reason",
+    )  # fmt: skip
     list_filter = (
-        "pool",
+        "pool_name",
         ("user", admin.RelatedOnlyFieldListFilter),
         "reason",
         "joined",
     )
-    list_select_related = ("pool", "user")
-    search_fields = ("pool__name", "peer_id", "worker")
+    list_select_related = ("user",)
+    search_fields = ("pool_name", "peer_id", "worker")
     date_hierarchy = "joined"
     actions = ["export_csv"]
 
@@ -315,7 +319,7 @@ class StayAdmin(ReadOnlyAdmin):
             ],
             (
                 (
-                    s.pool.name,
+                    s.pool_name,
                     s.peer_id,
                     "" if s.user is None else s.user.get_username(),
                     s.joined,
@@ -326,7 +330,7 @@ class StayAdmin(ReadOnlyAdmin):
                     json.dumps(s.description_at_join),
                     json.dumps(s.description_at_leave),
                 )
-                for s in queryset.select_related("pool", "user").order_by("joined")
+                for s in queryset.select_related("user").order_by("joined", "id")
             ),
         )
 

@@ -7,9 +7,9 @@ the one holding it finishes. So on PostgreSQL the whole transaction is sent as o
 of statements (BEGIN; lock; read; insert; COMMIT), one round trip in which the lock is
 held only inside the server, never across a Python thread waiting for the GIL. Each
 statement of the batch takes its own snapshot (READ COMMITTED), so the read sees every
-peer committed by the previous holder of the lock. Elsewhere (SQLite, or PostgreSQL with
-server-side binding, which cannot send several statements at once) the same transaction
-runs through the ORM.
+peer committed by the previous holder of the lock. Elsewhere (SQLite, PostgreSQL with
+server-side binding, which cannot send several statements at once, or with attendance
+history on, whose rows the same transaction writes) it runs through the ORM.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
+from . import history
 from .models import Peer, Pool
 from .protocol import ProtocolError
 
@@ -61,6 +62,10 @@ def _enter_once(peer: Peer) -> Others:
 
 
 def _can_batch() -> bool:
+    # History rows are written by the ORM inside the join's transaction (one batch cannot
+    # hold them): with history on, every join takes the ORM path.
+    if history.recording():
+        return False
     if connection.vendor != "postgresql" or not connection.get_autocommit():
         return False
     try:
@@ -86,6 +91,7 @@ def _enter_orm(peer: Peer) -> Others:
         if pool.max_peers is not None and len(others) >= pool.max_peers:
             raise ProtocolError("pool_full")
         peer.save(force_insert=True)
+        history.record_joined(pool, [peer])
     return others
 
 

@@ -40,7 +40,9 @@ def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
         started = min(peer.joined for peer in peers)
         # Counted, not assumed zero: peers that joined before history was kept are live too.
         live = Peer.objects.filter(pool=pool).count()
-        call = Call.objects.create(pool=pool, started=started, live_peers=live, peak_peers=live)
+        call = Call.objects.create(
+            pool=pool, pool_name=pool.name, started=started, live_peers=live, peak_peers=live
+        )
         events.append(
             Event("pool.started", started, {"pool": pool.name, "started": timestamp(started)})
         )
@@ -56,6 +58,7 @@ def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
             Stay(
                 call=call,
                 pool=pool,
+                pool_name=pool.name,
                 peer_id=peer.id,
                 user_id=peer.user_id,
                 description_at_join=peer.description,
@@ -199,7 +202,8 @@ def pool_calls(pool: Pool | str, since: datetime | None = None) -> QuerySet[Call
 
 
 def _pool_filter(pool: Pool | str) -> dict[str, Any]:
-    return {"pool": pool} if isinstance(pool, Pool) else {"pool__name": pool}
+    # By name, the history of a pool since deleted (or renamed) is found too.
+    return {"pool": pool} if isinstance(pool, Pool) else {"pool_name": pool}
 
 
 def prune(days: float | None = None) -> tuple[int, int]:

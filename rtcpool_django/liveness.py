@@ -30,8 +30,14 @@ def prune(timeout: float | None) -> tuple[Outbox, int]:
     orphans = Peer.objects.exclude(
         worker__in=Worker.objects.filter(last_seen__gte=cutoff).values("id")
     )
-    peer_ids = [str(pk) for pk in orphans.values_list("id", flat=True)]
-    outbox, removed = remove(peer_ids, reason="pruned") if peer_ids else ([], 0)
+    rows = list(orphans.values_list("id", "worker"))
+    # A dead worker's peers left when it last proved alive; peers of no known worker, now.
+    last_seen = dict(
+        Worker.objects.filter(id__in={w for _, w in rows}).values_list("id", "last_seen")
+    )
+    left_at = {str(pk): last_seen[w] for pk, w in rows if w in last_seen}
+    peer_ids = [str(pk) for pk, _ in rows]
+    outbox, removed = remove(peer_ids, reason="pruned", left_at=left_at) if peer_ids else ([], 0)
     if dead:
         Worker.objects.filter(id__in=dead, last_seen__lt=cutoff).delete()
     if removed or dead:

@@ -5,6 +5,10 @@ across every worker process, and returns the :data:`~rtcpool_django.messages.Out
 notices for the peers it saw; the caller delivers them once the change is committed
 (:mod:`rtcpool_django.delivery`). Everything here is synchronous ORM work, run on the
 ORM threads by the ``a``-prefixed functions of :mod:`rtcpool_django.pools`.
+
+Each transaction also writes what happened (:mod:`rtcpool_django.history`: stays, calls
+and the webhook outbox) with one ``history.record_*`` call for all the peers it affects,
+so history never disagrees with the live rows.
 """
 
 from __future__ import annotations
@@ -12,12 +16,13 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
 
-from . import messages, signals
+from . import history, messages, signals
 from .admission import joiner, pool_for_join
 from .conf import rtcpool_settings
 from .entry import enter
@@ -62,11 +67,17 @@ def join(
     return joined, [(channel, notice) for _, channel, _ in others]
 
 
-def remove(peer_ids: Iterable[str], *, reason: str) -> tuple[Outbox, int]:
+def remove(
+    peer_ids: Iterable[str],
+    *,
+    reason: str,
+    left_at: datetime | Mapping[str, datetime] | None = None,
+) -> tuple[Outbox, int]:
     """Delete peers, pool by pool under the pool lock; tell the rest of each pool.
 
     Removed peers whose socket may still be open (kick, prune) are sent ``rtcpool.kick``
     so their consumer closes the socket; a peer leaving by itself needs no such notice.
+    Their stays end at ``left_at`` (now by default; one moment, or one per peer id).
     """
     by_pool: dict[int, list[str]] = defaultdict(list)
     for pk, pool_id in Peer.objects.filter(pk__in=list(peer_ids)).values_list("id", "pool_id"):
@@ -78,11 +89,16 @@ def remove(peer_ids: Iterable[str], *, reason: str) -> tuple[Outbox, int]:
             pool = Pool.objects.select_for_update().filter(pk=pool_id).first()
             if pool is None:
                 continue
-            gone = list(Peer.objects.filter(pk__in=ids).values_list("id", "channel_name"))
+            gone = list(
+                Peer.objects.filter(pk__in=ids).values_list("id", "channel_name", "description")
+            )
             Peer.objects.filter(pk__in=ids).delete()
+            history.record_left(
+                pool, [(pk, desc) for pk, _, desc in gone], reason=reason, at=left_at
+            )
             remaining = channels(Peer.objects.filter(pool_id=pool_id))
         removed += len(gone)
-        for pk, channel in gone:
+        for pk, channel, _ in gone:
             peer_id = str(pk)
             outbox += [(c, messages.leave(pool_id, peer_id)) for c in remaining]
             if reason != "left":
@@ -99,6 +115,7 @@ def describe(peer_id: str, description: Any) -> tuple[Peer, Outbox]:
         updated = Peer.objects.select_related("pool").get(pk=peer_id)
         updated.description = description
         updated.save(update_fields=["description"])
+        history.record_described(updated.pool, updated)
         others = channels(Peer.objects.filter(pool_id=pool_id).exclude(pk=peer_id))
     signals.description_changed.send(sender=Peer, peer=updated, description=description)
     notice = messages.describe(pool_id, peer_id, description)
@@ -111,12 +128,15 @@ def close(pool: Pool) -> Outbox:
         pool = Pool.objects.select_for_update().get(pk=pool.pk)
         pool.is_open = False
         pool.save(update_fields=["is_open"])
-        peers = list(Peer.objects.filter(pool=pool).values_list("id", "channel_name"))
+        peers = list(
+            Peer.objects.filter(pool=pool).values_list("id", "channel_name", "description")
+        )
         Peer.objects.filter(pool=pool).delete()
+        history.record_closed(pool, [(pk, desc) for pk, _, desc in peers])
     signals.pool_closed.send(sender=Pool, pool=pool)
-    for peer_id, _ in peers:
+    for peer_id, _, _ in peers:
         signals.peer_left.send(sender=Peer, peer_id=str(peer_id), pool=pool, reason="closed")
-    return [(channel, messages.stop(pool.pk)) for _, channel in peers]
+    return [(channel, messages.stop(pool.pk)) for _, channel, _ in peers]
 
 
 def channels(peers: QuerySet[Peer]) -> list[str]:

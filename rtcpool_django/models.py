@@ -79,7 +79,11 @@ class Worker(models.Model):
 class Call(models.Model):
     """One call in a pool: from the first peer into an empty pool to the last one out."""
 
-    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="calls")
+    # History outlives its pool: deleting the pool keeps its calls, under the name it had.
+    pool = models.ForeignKey(
+        Pool, null=True, blank=True, on_delete=models.SET_NULL, related_name="calls"
+    )
+    pool_name = models.CharField("pool", max_length=POOL_NAME_COLUMN_LENGTH, db_index=True)
     started = models.DateTimeField(db_index=True)
     ended = models.DateTimeField(null=True, blank=True, help_text="Empty while the call goes on.")
     peak_peers = models.PositiveIntegerField(
@@ -99,7 +103,7 @@ class Call(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.pool} at {self.started:%Y-%m-%d %H:%M:%S}"
+        return f"{self.pool_name} at {self.started:%Y-%m-%d %H:%M:%S}"
 
     @property
     def duration(self) -> float | None:
@@ -118,7 +122,10 @@ class Stay(models.Model):
         UNAVAILABLE = "unavailable", "unavailable"
 
     call = models.ForeignKey(Call, on_delete=models.CASCADE, related_name="stays")
-    pool = models.ForeignKey(Pool, on_delete=models.CASCADE, related_name="stays")
+    pool = models.ForeignKey(
+        Pool, null=True, blank=True, on_delete=models.SET_NULL, related_name="stays"
+    )
+    pool_name = models.CharField("pool", max_length=POOL_NAME_COLUMN_LENGTH, db_index=True)
     peer_id = models.UUIDField(unique=True)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -187,6 +187,16 @@ async def test_deleting_a_user_leaves_an_anonymous_stay(connect, hooks):
     assert stay.user_id is None and stay.reason == "left"
 
 
+async def test_history_outlives_its_pool(connect, hooks):
+    a = await connect()
+    await a.join("room")
+    await a.close()
+    await db(Pool.objects.filter(name="room").delete)()
+    (stay,) = await stays()
+    assert (stay.pool_id, stay.pool_name, stay.reason) == (None, "room", "left")
+    assert len(await calls()) == 1
+
+
 async def test_history_off_writes_none(connect, settings):
     settings.RTCPOOL = {"HISTORY": False}
     a = await connect()
