@@ -49,9 +49,15 @@ def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
     else:
         call.live_peers += len(peers)
         call.peak_peers = max(call.peak_peers, call.live_peers)
+        # A peer's join time is taken before it waits for the pool's lock: one that waited
+        # longer than the call's first peer may have asked first.
+        call.started = min(call.started, *(peer.joined for peer in peers))
     call.stay_count += len(peers)
     Call.objects.filter(pk=call.pk).update(
-        live_peers=call.live_peers, peak_peers=call.peak_peers, stay_count=call.stay_count
+        started=call.started,
+        live_peers=call.live_peers,
+        peak_peers=call.peak_peers,
+        stay_count=call.stay_count,
     )
     Stay.objects.bulk_create(
         [

@@ -277,3 +277,20 @@ def test_rtcpool_prune_history_enforces_the_retention(settings):
     assert set(Call.objects.values_list("pk", flat=True)) == {live.pk}  # never a live call
     settings.RTCPOOL = {"HISTORY_DAYS": None}
     assert history.prune() == (0, 0)
+
+
+@pytest.mark.django_db
+def test_a_call_starts_at_its_earliest_join_whatever_the_commit_order():
+    # A join stamps its time before it waits for the pool's lock: the one that asked first
+    # may commit second.
+    pool = Pool.objects.create(name="room")
+    now = timezone.now()
+    first_in = Peer.objects.create(pool=pool, channel_name="a", worker="w", joined=now)
+    history.record_joined(pool, [first_in])
+    asked_first = Peer.objects.create(
+        pool=pool, channel_name="b", worker="w", joined=now - timedelta(milliseconds=20)
+    )
+    history.record_joined(pool, [asked_first])
+    (call,) = Call.objects.all()
+    assert call.started == asked_first.joined
+    assert (call.peak_peers, call.stay_count, call.live_peers) == (2, 2, 2)

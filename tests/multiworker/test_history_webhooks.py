@@ -22,8 +22,8 @@ from .conftest import query
 pytestmark = pytest.mark.multiworker
 
 FAST = {
-    "RTCPOOL_HEARTBEAT_INTERVAL": "0.5",
-    "RTCPOOL_WORKER_TIMEOUT": "2",
+    "RTCPOOL_HEARTBEAT_INTERVAL": "1",
+    "RTCPOOL_WORKER_TIMEOUT": "8",  # a loaded machine delays beats by seconds
     "RTCPOOL_WEBHOOK_TIMEOUT": "1",
     "RTCPOOL_WEBHOOK_RETRY_DELAY": "0.1",
     "RTCPOOL_WEBHOOK_POLL_INTERVAL": "0.2",
@@ -55,8 +55,8 @@ def manage(worker, *args: str) -> str:
         capture_output=True,
         text=True,
         timeout=60,
-        check=True,
     )
+    assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
 
@@ -85,7 +85,7 @@ def assert_received_in_order(receiver: Receiver, written: list[tuple[str, str]])
 async def test_history_of_a_storm_a_kick_a_prune_and_a_close_is_exact(cluster, receiver):
     w0, w1, doomed = cluster(3, "ours", **hooked(receiver))
     urls = [w0.url, w1.url] * 8 + [doomed.url] * 6
-    clients = await asyncio.gather(*(WSClient.connect(url) for url in urls))
+    clients = await asyncio.gather(*(WSClient.connect(url, ping_interval=None) for url in urls))
     await asyncio.gather(*(client.join("storm") for client in clients))
     survivors, lost = clients[:16], clients[16:]
     ids = {client.id for client in clients}
@@ -142,7 +142,7 @@ async def test_a_worker_killed_mid_delivery_loses_no_event(cluster):
 
 async def killed_mid_delivery(cluster, receiver: Receiver) -> None:
     (sender,) = cluster(1, "ours", **hooked(receiver))
-    clients = [await WSClient.connect(sender.url) for _ in range(3)]
+    clients = [await WSClient.connect(sender.url, ping_interval=None) for _ in range(3)]
     for client in clients:
         await client.join("call")
     await clients[0].close()
@@ -181,9 +181,11 @@ async def test_the_outbox_rides_through_a_redis_outage(cluster, receiver, own_re
     w0, w1 = cluster(
         2, "ours", redis_url=own_redis.url, **hooked(receiver, RTCPOOL_LAYER_OUTAGE_GRACE="60")
     )
-    a, b, c = [await WSClient.connect(url) for url in (w0.url, w1.url, w0.url)]
+    a, b, c = [await WSClient.connect(url, ping_interval=None) for url in (w0.url, w1.url, w0.url)]
     for client in (a, b, c):
         await client.join("outage")
+    assert {(await a.expect("rtc:peer"))["id"] for _ in range(2)} == {b.id, c.id}
+    assert (await b.expect("rtc:peer"))["id"] == c.id
     await wait_for(received(receiver, lambda types: len(types) == 4), timeout=30)
 
     own_redis.kill()
@@ -191,8 +193,11 @@ async def test_the_outbox_rides_through_a_redis_outage(cluster, receiver, own_re
     # Delivered during the outage: webhooks need the database, not Redis.
     await wait_for(received(receiver, lambda types: "peer.left" in types), timeout=30)
     own_redis.start()
+    # Each worker is back on the layer once it has repaired its rosters (c is gone).
+    assert await a.expect("rtc:close", timeout=30) == {"id": c.id, "uid": c.id}
+    assert await b.expect("rtc:close", timeout=30) == {"id": c.id, "uid": c.id}
 
-    d = await WSClient.connect(w1.url)
+    d = await WSClient.connect(w1.url, ping_interval=None)
     await d.join("outage")
     for client in (a, b, d):
         await client.close()
