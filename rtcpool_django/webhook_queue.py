@@ -144,7 +144,8 @@ class Outcome:
 def retry_delay(attempts: int) -> float:
     """Seconds before the next attempt after ``attempts`` failed ones (exponential)."""
     base = float(rtcpool_settings.WEBHOOK_RETRY_DELAY)
-    return min(base * 2 ** max(attempts - 1, 0), MAX_RETRY_DELAY)
+    factor: float = 2.0 ** max(attempts - 1, 0)
+    return min(base * factor, MAX_RETRY_DELAY)
 
 
 def settle(outcomes: Sequence[Outcome]) -> list[WebhookEvent]:
