@@ -22,6 +22,7 @@ from .conf import rtcpool_settings
 from .delivery import retry
 from .heartbeat import heartbeat
 from .protocol import Candidate, Join, ProtocolError, Sdp
+from .registry import registry
 from .throttle import TokenBucket
 
 logger = logging.getLogger("rtcpool_django")
@@ -185,7 +186,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             # first: Redis may be back before any reader or the watch has seen it.)
             raise ProtocolError("unavailable")
         joined = await pools.ajoin(
-            requested, channel_name=self.channel_name, worker=heartbeat.worker_id, scope=self.scope
+            requested, channel_name=self.channel_name, worker=registry.worker_id, scope=self.scope
         )
         self.peer_id, self.pool_id, self.group_name = (
             joined.peer_id,

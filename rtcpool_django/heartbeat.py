@@ -1,5 +1,5 @@
-"""This worker process's identity, the connections it holds, and the heartbeat that
-proves it is alive.
+"""The heartbeat that proves this worker process is alive (who it is and which connections
+it holds: :mod:`rtcpool_django.registry`).
 
 Every server process writes one ``Worker`` row update per ``HEARTBEAT_INTERVAL`` (one
 write per worker, not per peer) from the moment it serves (see :meth:`Heartbeat.serve`),
@@ -21,19 +21,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import secrets
-import socket
 import sys
-from typing import Any
 
 from django.utils import timezone
 
-from . import metrics
+from . import metrics, pools
 from .conf import rtcpool_settings
 from .database import run_in_heartbeat_thread
 from .models import Worker
 from .recovery import OutageWatch, repair_rosters
+from .registry import Connection, registry
 from .webhook_sender import sender as webhook_sender
 from .webhook_sender import wanted as webhooks_wanted
 
@@ -48,27 +45,15 @@ def beat(worker_id: str) -> None:
 
 
 class Heartbeat:
-    """Per-process registry of open connections, and the heartbeat task."""
+    """The heartbeat task of this process, and its watch over channel-layer outages."""
 
     def __init__(self) -> None:
-        self._pid: int | None = None
-        self._worker_id = ""
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
         self._registered: asyncio.Future[None] | None = None
-        #: channel name -> consumer, for every open connection of this process.
-        self.connections: dict[str, Any] = {}
         self.outages: OutageWatch | None = None
         self._serving = False
         self._shutdown_hooked = ""
-
-    @property
-    def worker_id(self) -> str:
-        """Unique per process (re-made after a fork)."""
-        if self._pid != os.getpid():
-            self._pid = os.getpid()
-            self._worker_id = f"{socket.gethostname()}:{self._pid}:{secrets.token_hex(3)}"
-        return self._worker_id
 
     def serve(self) -> None:
         """Beat from the moment the server runs, connections or not (an idle worker must
@@ -92,10 +77,10 @@ class Heartbeat:
         loop = asyncio.get_running_loop()
         if self._loop is not loop:  # a new event loop (tests) starts from scratch
             self._loop, self._task = loop, None
-            self.connections = {}
+            registry.serve_running_loop()
             if self.outages is not None:
                 self.outages.uninstall()  # else the old loop's watch would react too
-            self.outages = OutageWatch(self.connections)
+            self.outages = OutageWatch(registry.connections)
             self.outages.install()
         self._on_server_shutdown()
         if self._task is None or self._task.done():
@@ -107,18 +92,17 @@ class Heartbeat:
         assert self._registered is not None
         return self._registered
 
-    async def connected(self, channel_name: str, consumer: Any) -> None:
+    async def connected(self, channel_name: str, consumer: Connection) -> None:
         """A connection opened: returns once this worker is registered and beating."""
         registered = self._start()
-        self.connections[channel_name] = consumer
+        registry.connected(channel_name, consumer)
         await asyncio.shield(registered)
 
     def disconnected(self, channel_name: str) -> None:
         """A connection closed. Outside a server, the last one stops the heartbeat."""
-        if self._loop is not asyncio.get_running_loop():
+        if not registry.disconnected(channel_name):
             return
-        self.connections.pop(channel_name, None)
-        if not self.connections and not self._serving and self._task is not None:
+        if not registry.connections and not self._serving and self._task is not None:
             self._task.cancel()
             self._task = None
             webhook_sender.stop()
@@ -130,24 +114,25 @@ class Heartbeat:
         # check leaves for a second. Our own trigger removes this worker's peers whatever
         # happened to daphne's, and Twisted waits for it before the process exits.
         reactor = sys.modules.get("twisted.internet.reactor")
-        if reactor is None or self._shutdown_hooked == self.worker_id:
+        worker_id = registry.worker_id
+        if reactor is None or self._shutdown_hooked == worker_id:
             return
-        self._shutdown_hooked = self.worker_id
+        self._shutdown_hooked = worker_id
 
         def forget_this_worker() -> object:
+            # Twisted is there only when its reactor runs (daphne).
             from twisted.internet.defer import Deferred
 
-            from . import pools
-
-            return Deferred.fromFuture(asyncio.ensure_future(pools.aforget_worker(self.worker_id)))
+            forget = pools.aforget_worker(registry.worker_id)
+            return Deferred.fromFuture(asyncio.ensure_future(forget))
 
         reactor.addSystemEventTrigger("before", "shutdown", forget_this_worker)
 
     async def _run(self, registered: asyncio.Future[None]) -> None:
         try:
-            await run_in_heartbeat_thread(beat, self.worker_id)
+            await run_in_heartbeat_thread(beat, registry.worker_id)
         except Exception:
-            logger.exception("rtcpool: could not register worker %s", self.worker_id)
+            logger.exception("rtcpool: could not register worker %s", registry.worker_id)
         finally:
             if not registered.done():
                 registered.set_result(None)
@@ -158,18 +143,17 @@ class Heartbeat:
     async def tick(self) -> None:
         """One beat: record this worker alive, prune dead workers and own orphans, and
         repair the rosters of its connections (:mod:`rtcpool_django.recovery`)."""
-        from . import pools
-
+        worker_id = registry.worker_id
         try:
-            await run_in_heartbeat_thread(beat, self.worker_id)
+            await run_in_heartbeat_thread(beat, worker_id)
             metrics.refresh_gauges()
             await pools.aprune_dead_workers()
-            await pools.aprune_orphans(self.worker_id, self.connections)
+            await pools.aprune_orphans(worker_id, registry.connections)
             if not (self.outages and self.outages.layer_down):
-                await repair_rosters(self.connections)
+                await repair_rosters(registry.connections)
         except Exception:
             # A database hiccup must not stop the heartbeat for good.
-            logger.exception("rtcpool: heartbeat of %s failed", self.worker_id)
+            logger.exception("rtcpool: heartbeat of %s failed", worker_id)
 
 
 heartbeat = Heartbeat()

@@ -4,7 +4,7 @@ The counting sites in the app call the instruments bound here: with ``prometheus
 installed and ``RTCPOOL["METRICS"]`` true they are ``prometheus_client`` instruments in its
 default registry; otherwise they are no-ops, so the app runs the same without the package.
 The live state (connections, peers, pools held) is not counted event by event: a collector
-reads it from :data:`rtcpool_django.heartbeat.heartbeat` when Prometheus scrapes.
+reads it from :data:`rtcpool_django.registry.registry` when Prometheus scrapes.
 
 Every name, label and unit is listed in ``docs/reference/metrics.rst``.
 """
@@ -17,11 +17,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+from channels.layers import get_channel_layer
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 
 from .conf import rtcpool_settings
 from .protocol import REASONS, ProtocolError
+from .registry import registry
 from .signals import peer_left
 
 try:
@@ -318,20 +320,18 @@ LAYER_UP = "rtcpool_channel_layer_up"
 
 
 def live_state() -> dict[str, int]:
-    """Connections, peers and pools held by this process, from the heartbeat's registry,
-    and whether its channel layer is up (only with a layer that reports it)."""
-    from .heartbeat import heartbeat
-
-    consumers = list(heartbeat.connections.values())
-    joined = [c for c in consumers if getattr(c, "peer_id", None) is not None]
+    """Connections, peers and pools held by this process, from its registry, and whether
+    its channel layer is up (only with a layer that reports it, as ours does)."""
+    consumers = list(registry.connections.values())
+    joined = [c for c in consumers if c.peer_id is not None]
     state = {
         "rtcpool_connections": len(consumers),
         "rtcpool_peers": len(joined),
         "rtcpool_pools": len({c.pool_id for c in joined}),
     }
-    outages = heartbeat.outages
-    if outages is not None and outages.supported:
-        state[LAYER_UP] = 0 if outages.layer_down else 1
+    layer: Any = get_channel_layer()
+    if hasattr(layer, "connected") and hasattr(layer, "on_reconnect"):
+        state[LAYER_UP] = 1 if layer.connected else 0
     return state
 
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from rtcpool_django import pools
 from rtcpool_django.heartbeat import heartbeat
 from rtcpool_django.models import Peer, Pool, Worker
+from rtcpool_django.registry import registry
 
 from .conftest import wait_for
 
@@ -130,5 +131,5 @@ async def test_a_join_landing_during_the_orphan_check_is_not_taken_for_an_orphan
         return result
 
     monkeypatch.setattr(pools, "run_in_thread", read_then_connect)
-    assert await pools.aprune_orphans(heartbeat.worker_id, live) == 0
+    assert await pools.aprune_orphans(registry.worker_id, live) == 0
     assert await ids() == {a.id}
