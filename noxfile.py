@@ -132,10 +132,12 @@ for _django, _python in sorted(_CELLS, key=lambda cell: cell not in FULL_SUITE):
 
 @nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def lint(session: nox.Session) -> None:
-    """ruff check and ruff format --check on the whole repository."""
-    session.install("ruff>=0.6")
+    """ruff check and ruff format --check on the whole repository; lint-imports checks
+    the layering contracts of ``[tool.importlinter]`` in pyproject.toml."""
+    session.install("ruff>=0.6", "import-linter>=2.13")
     session.run("ruff", "check", ".")
     session.run("ruff", "format", "--check", ".")
+    session.run("lint-imports")
 
 
 @nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
