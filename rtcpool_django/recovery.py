@@ -32,15 +32,18 @@ import asyncio
 import functools
 import logging
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
 
+from . import messages
 from .conf import rtcpool_settings
 from .database import run_in_thread
 from .delivery import retry, send_notices
-from .messages import KICK, SYNC
+from .messages import Outbox
 from .models import Peer
+from .registry import Connection
 
 logger = logging.getLogger("rtcpool_django")
 
@@ -61,7 +64,7 @@ def _members(pool_ids: set[int]) -> dict[int, dict[str, tuple[str, Any]]]:
     return members
 
 
-async def repair_rosters(connections: dict[str, Any]) -> int:
+async def repair_rosters(connections: dict[str, Connection]) -> int:
     """Bring the roster of every joined connection of this worker back to what the database
     says; returns how many connections needed it.
 
@@ -75,21 +78,21 @@ async def repair_rosters(connections: dict[str, Any]) -> int:
         return 0
     loop = asyncio.get_running_loop()
     read_at = loop.time()
-    members = await run_in_thread(_members, {c.pool_id for c in joined.values()})
-    outbox = []
+    pool_ids = {c.pool_id for c in joined.values() if c.pool_id is not None}
+    members = await run_in_thread(_members, pool_ids)
+    outbox: Outbox = []
     for channel, consumer in joined.items():
-        if consumer.peer_id is None or consumer.joined_at > read_at:
+        own_id, pool_id = consumer.peer_id, consumer.pool_id
+        if own_id is None or pool_id is None or consumer.joined_at > read_at:
             continue  # left meanwhile, or joined after the read
-        truth = members.get(consumer.pool_id, {})
-        if consumer.peer_id not in truth:
-            outbox.append(
-                (channel, {"type": KICK, "pool": consumer.pool_id, "id": consumer.peer_id})
-            )
+        truth = members.get(pool_id, {})
+        if own_id not in truth:
+            outbox.append((channel, messages.kick(pool_id, own_id)))
             continue
         add = {
             peer_id: [peer_channel, description]
             for peer_id, (peer_channel, description) in truth.items()
-            if peer_id != consumer.peer_id and peer_id not in consumer.roster
+            if peer_id != own_id and peer_id not in consumer.roster
         }
         close = [
             peer_id
@@ -97,8 +100,7 @@ async def repair_rosters(connections: dict[str, Any]) -> int:
             if peer_id not in truth and since < read_at
         ]
         if add or close:
-            sync = {"type": SYNC, "pool": consumer.pool_id, "add": add, "close": close}
-            outbox.append((channel, sync))
+            outbox.append((channel, messages.sync(pool_id, add, close)))
     if outbox:
         logger.warning("rtcpool: repairing the view of %d connection(s)", len(outbox))
         # A repair that cannot be delivered now is tried again at the next heartbeat.
@@ -106,7 +108,7 @@ async def repair_rosters(connections: dict[str, Any]) -> int:
     return len(outbox)
 
 
-async def restore_groups(connections: dict[str, Any]) -> None:
+async def restore_groups(connections: dict[str, Connection]) -> None:
     """Re-add every joined connection to its pool's group (Redis may have restarted empty)."""
     layer: Any = get_channel_layer()
     for channel, consumer in list(connections.items()):
@@ -125,13 +127,13 @@ async def restore_groups(connections: dict[str, Any]) -> None:
 class OutageWatch:
     """Per process: reacts to the channel layer's outages and returns (see the module)."""
 
-    def __init__(self, connections: dict[str, Any]) -> None:
+    def __init__(self, connections: dict[str, Connection]) -> None:
         self.connections = connections
         # Any: on_reconnect and connected are rtcpool_django.layers' own.
         self.layer: Any = get_channel_layer()
         self._down_since: float | None = None
         self._task: asyncio.Task[None] | None = None
-        self._unregister: Any = None
+        self._unregister: Callable[[], None] | None = None
         self._probing: asyncio.Future[bool] | None = None
 
     @property
