@@ -135,6 +135,10 @@ class OutageWatch:
         self._task: asyncio.Task[None] | None = None
         self._unregister: Callable[[], None] | None = None
         self._probing: asyncio.Future[bool] | None = None
+        # Channels this watch has stopped: a consumer stays registered until its departure
+        # is done, which with the layer down takes up to DELIVERY_TIMEOUT, longer than a
+        # short grace; it must not be stopped (and logged) again.
+        self._stopped: set[str] = set()
 
     @property
     def supported(self) -> bool:
@@ -189,6 +193,7 @@ class OutageWatch:
 
     async def reconnected(self) -> None:
         self._down_since = None
+        self._stopped.clear()
         logger.info("rtcpool: the channel layer is back; restoring groups and rosters")
         await restore_groups(self.connections)
         await repair_rosters(self.connections)
@@ -212,7 +217,9 @@ class OutageWatch:
 
     async def give_up(self) -> None:
         """Stop and close every socket of this worker; their consumers remove their peers."""
-        consumers = list(self.connections.values())
+        self._stopped &= self.connections.keys()
+        consumers = [c for ch, c in self.connections.items() if ch not in self._stopped]
+        self._stopped.update(c.channel_name for c in consumers)
         if consumers:
             logger.error(
                 "rtcpool: channel layer unreachable for over %.0f s; closing %d socket(s)",

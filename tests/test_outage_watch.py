@@ -159,3 +159,34 @@ async def test_the_layer_gauge_follows_the_layers_state(connect, layer, monkeypa
     layer.connected = False
     assert metrics.live_state()["rtcpool_channel_layer_up"] == 0
     assert REGISTRY.get_sample_value("rtcpool_channel_layer_up") == 0
+
+
+class StoppableConsumer:
+    def __init__(self, channel_name: str) -> None:
+        self.channel_name = channel_name
+        self.stops: list[int] = []
+
+    async def stop(self, code: int) -> None:
+        self.stops.append(code)
+
+
+async def test_a_socket_still_departing_is_not_stopped_again_at_the_next_grace(
+    layer, quick_watch, caplog
+):
+    # With the layer down a departure waits up to DELIVERY_TIMEOUT for its notices, so the
+    # stopped consumer is still registered when the next grace runs out.
+    departing = StoppableConsumer("specific.x!1")
+    watch = OutageWatch({departing.channel_name: departing})
+    layer.connected = layer.reachable = False
+    watch.install()
+    try:
+        await until(lambda: departing.stops, "the grace runs out")
+        await asyncio.sleep(0.8)  # several more graces of 0.2 s
+        assert departing.stops == [recovery.CLOSE_LAYER_LOST]
+        assert caplog.text.count("closing 1 socket(s)") == 1
+        late = StoppableConsumer("specific.x!2")  # connected during the outage
+        watch.connections[late.channel_name] = late
+        await until(lambda: late.stops, "the newcomer is stopped at its grace")
+        assert departing.stops == [recovery.CLOSE_LAYER_LOST]
+    finally:
+        watch.uninstall()
