@@ -159,8 +159,15 @@ RTCPOOL: dict[str, Any] = {
     for key in ("HEARTBEAT_INTERVAL", "WORKER_TIMEOUT", "DELIVERY_TIMEOUT", "LAYER_OUTAGE_GRACE")
     if os.environ.get(f"RTCPOOL_{key}")
 }
-# The demo page names its peers: ws/rtcpool/?name=Ada describes the new peer as {"name": "Ada"}.
+# The demo page names its peers: ws/rtcpool/?name=Ada describes the new peer as {"name": "Ada"}
+# (a signed-in user's join token names them instead, and wins).
 RTCPOOL["INITIAL_DESCRIPTION"] = "example_project.demo.policy.initial_description"
+# Who may join the pools a join creates: anyone while DEBUG is on (the open demo), only the
+# holders of a join token in production (the demo's view issues them to signed-in users;
+# check rtcpool.W004 warns of "public" there).
+RTCPOOL["DEFAULT_ACCESS"] = os.environ.get("RTCPOOL_DEFAULT_ACCESS") or (
+    "public" if DEBUG else "token"
+)
 
 
 def url_list(value: str) -> list[str]:

@@ -77,10 +77,24 @@ class PeerInline(admin.TabularInline):
 
 @admin.register(Pool)
 class PoolAdmin(admin.ModelAdmin):
-    list_display = ("name", "peer_count", "is_open", "private", "max_peers", "created")
-    list_filter = ("is_open", "private")
+    list_display = ("name", "peer_count", "is_open", "access", "private", "max_peers", "created")
+    list_filter = ("is_open", "access", "private")
     search_fields = ("name",)
     readonly_fields = ("created",)
+    fieldsets = (
+        (None, {"fields": ("name", "is_open", "max_peers", "created")}),
+        (
+            _("Who may join"),
+            {
+                "fields": ("access", "private", "members", "member_groups"),
+                "description": _(
+                    "Members are asked for when access is 'members'. Holders of a join "
+                    "token for this pool (manage.py rtcpool_token) join in every mode."
+                ),
+            },
+        ),
+    )
+    filter_horizontal = ("members", "member_groups")
     inlines = [PeerInline]
     actions = ["close_selected_pools"]
 

@@ -1,21 +1,39 @@
 """Who may join which pool: the requested name resolved through ``RESOLVE_POOL_NAME``, the
-pool found or created, and ``ADMIT_PEER`` asked, before any lock is taken.
+join token checked, the pool found (or one a join would create), its access mode and
+``ADMIT_PEER`` asked, before any lock is taken.
 
-Admission reads the pool unlocked: what can change under a join (the pool closing or
-filling up) is checked again under the pool's row lock by :func:`rtcpool_django.entry.enter`.
+:func:`admit` reads and never writes, so a refused join leaves nothing behind and a join
+transaction (one join or a batch of them) can ask it first, unchanged. Admission reads
+the pool unlocked: what can change under a join (the pool closing or filling up) is
+checked again under the pool's row lock by :func:`rtcpool_django.entry.enter`.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
+from . import access
 from .conf import POOL_NAME_COLUMN_LENGTH, rtcpool_settings
 from .models import Pool
 from .protocol import ProtocolError
 
 logger = logging.getLogger("rtcpool_django")
+
+
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """An admitted join: the pool (unsaved when the join creates it) and who joins (the
+    join token's user, else the connection's; and the token's claim)."""
+
+    pool: Pool
+    entrant: access.Entrant
+
+    @property
+    def user(self) -> Any:
+        return self.entrant.user
 
 
 def joiner(scope: Mapping[str, Any]) -> Any:
@@ -24,13 +42,48 @@ def joiner(scope: Mapping[str, Any]) -> Any:
     return user if user is not None and user.is_authenticated else None
 
 
-def pool_for_join(requested: str, scope: Mapping[str, Any], user: Any) -> Pool:
-    """The pool a join of ``requested`` by ``user`` enters, created if joining may create
-    it; raises ``ProtocolError`` (``pool_not_found``, ``forbidden``) for a refused join."""
+def admit(requested: str, scope: Mapping[str, Any], user: Any) -> Admission:
+    """Admit a join of ``requested`` by a connection with ``scope`` and ``user`` (signed
+    in, or ``None``), or raise ``ProtocolError``; reads only.
+
+    The order of refusals: the name (``pool_not_found``), the join token
+    (``token_invalid``, ``token_expired``, and ``forbidden`` for its user gone), the pool's
+    existence (``pool_not_found``), its access mode (``token_required``, ``forbidden``),
+    then ``ADMIT_PEER`` (``forbidden``); a private pool answers the last two
+    ``pool_not_found``.
+    """
+    user = user if user is not None and user.is_authenticated else None
     name = resolve(requested, scope)
-    pool = Pool.objects.filter(name=name).first() or _create_for_join(name, scope, user)
-    admit(scope, user, pool)
+    entrant = access.entrant(name, scope, user)
+    pool = Pool.objects.filter(name=name).first()
+    if pool is None:
+        if not rtcpool_settings.AUTO_CREATE_POOLS:
+            raise ProtocolError("pool_not_found")
+        pool = Pool(name=name, **_new_pool_fields())
+    check(scope, entrant, pool)
+    return Admission(pool, entrant)
+
+
+def pool_for_join(admission: Admission, scope: Mapping[str, Any]) -> Pool:
+    """The saved pool of an admitted join, created if the join creates it. Another join
+    may create it meanwhile, maybe differently: a pool found made is admitted again."""
+    if admission.pool.pk is not None:
+        return admission.pool
+    pool, created = Pool.objects.get_or_create(
+        name=admission.pool.name, defaults=_new_pool_fields()
+    )
+    if not created:
+        check(scope, admission.entrant, pool)
     return pool
+
+
+def initial_description(admission: Admission, scope: Mapping[str, Any], pool: Pool) -> Any:
+    """The new peer's description: the join token's when it carries one (signed, so the
+    client could not choose it), else what ``INITIAL_DESCRIPTION`` says."""
+    given, description = admission.entrant.description
+    if given:
+        return description
+    return rtcpool_settings.INITIAL_DESCRIPTION(scope, admission.user, pool)
 
 
 def resolve(requested: str, scope: Mapping[str, Any]) -> str:
@@ -52,48 +105,40 @@ def resolve(requested: str, scope: Mapping[str, Any]) -> str:
     return name
 
 
-def _create_for_join(name: str, scope: Mapping[str, Any], user: Any) -> Pool:
-    """Create the pool a join asks for, if joining may create it and the joiner would be
-    admitted: a refused join must leave no pool behind."""
-    if not rtcpool_settings.AUTO_CREATE_POOLS:
-        raise ProtocolError("pool_not_found")
-    admit(scope, user, Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS))
-    # Another join may create it meanwhile, maybe differently: the caller admits against
-    # the row that exists.
-    pool, _ = Pool.objects.get_or_create(
-        name=name, defaults={"max_peers": rtcpool_settings.DEFAULT_MAX_PEERS}
-    )
-    return pool
-
-
-def admit(scope: Mapping[str, Any], user: Any, pool: Pool) -> None:
-    """Raise ``ProtocolError`` unless ``ADMIT_PEER`` admits ``user`` to ``pool``."""
-    if not rtcpool_settings.ADMIT_PEER(scope, user, pool):
+def check(scope: Mapping[str, Any], entrant: access.Entrant, pool: Pool) -> None:
+    """Raise ``ProtocolError`` unless ``pool``'s access mode and then ``ADMIT_PEER`` admit
+    ``entrant``. A join token is the site's own decision, taken when it issued the token:
+    ``ADMIT_PEER`` is not asked again of its holder."""
+    access.check(pool, entrant)
+    if entrant.claim is None and not rtcpool_settings.ADMIT_PEER(scope, entrant.user, pool):
         # A private pool does not reveal that it exists to those it refuses.
         raise ProtocolError("pool_not_found" if pool.private else "forbidden")
 
 
-def may_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
+def may_join(requested: str, *, scope: Mapping[str, Any], user: Any) -> bool:
     """Whether a join of ``requested`` by ``user`` would be admitted now: the name resolves
-    (``RESOLVE_POOL_NAME``), the pool exists or joining may create it, ``ADMIT_PEER`` says
-    yes and the pool is open. Capacity (``max_peers``) is not checked: it changes by the
-    second and says nothing about who you are. Nothing is created."""
+    (``RESOLVE_POOL_NAME``), the pool exists or joining may create it, the join token in
+    ``scope``'s query string (if any) is valid for it, the access mode and ``ADMIT_PEER``
+    say yes, and the pool is open. Capacity (``max_peers``) is not checked: it changes by
+    the second and says nothing about who you are. Nothing is created."""
     return join_refusal(requested, scope=scope, user=user) is None
 
 
-def join_refusal(requested: str, *, scope: dict[str, Any], user: Any) -> str | None:
+def join_refusal(requested: str, *, scope: Mapping[str, Any], user: Any) -> str | None:
     """The reason a join of ``requested`` by ``user`` would be refused now (``None``: it
-    would be admitted), as :func:`may_join` judges it: ``pool_not_found``, ``forbidden``
-    or ``pool_closed``, the ``rtc:error`` reason the join itself would answer."""
-    user = user if user is not None and user.is_authenticated else None
+    would be admitted), as :func:`may_join` judges it: ``pool_not_found``,
+    ``token_invalid``, ``token_expired``, ``token_required``, ``forbidden`` or
+    ``pool_closed``, the ``rtc:error`` reason the join itself would answer."""
     try:
-        name = resolve(requested, scope)
-        pool = Pool.objects.filter(name=name).first()
-        if pool is None:
-            if not rtcpool_settings.AUTO_CREATE_POOLS:
-                return "pool_not_found"
-            pool = Pool(name=name, max_peers=rtcpool_settings.DEFAULT_MAX_PEERS)
-        admit(scope, user, pool)
+        pool = admit(requested, scope, user).pool
     except ProtocolError as error:
         return error.reason
     return None if pool.is_open else "pool_closed"
+
+
+def _new_pool_fields() -> dict[str, Any]:
+    """The fields of a pool a join creates."""
+    return {
+        "max_peers": rtcpool_settings.DEFAULT_MAX_PEERS,
+        "access": rtcpool_settings.DEFAULT_ACCESS,
+    }

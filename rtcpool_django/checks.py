@@ -8,7 +8,7 @@ from django.conf import settings
 from django.core.checks import Error, Tags, Warning, register
 from django.utils.module_loading import import_string
 
-from .conf import DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
+from .conf import ACCESS_MODES, DEFAULTS, IMPORT_STRINGS, POOL_NAME_COLUMN_LENGTH
 from .webhooks import available as webhooks_available
 from .webhooks import endpoint_errors
 
@@ -73,6 +73,13 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 "RTCPOOL['DELIVERY_TIMEOUT'] must be a number of seconds >= 0.", id="rtcpool.E001"
             )
         )
+    if merged["DEFAULT_ACCESS"] not in ACCESS_MODES:
+        errors.append(
+            Error(
+                f"RTCPOOL['DEFAULT_ACCESS'] must be one of {', '.join(map(repr, ACCESS_MODES))}.",
+                id="rtcpool.E001",
+            )
+        )
     if not isinstance(merged["METRICS"], bool):
         errors.append(Error("RTCPOOL['METRICS'] must be True or False.", id="rtcpool.E001"))
     if not isinstance(merged["DATABASE_THREADS"], int):
@@ -108,6 +115,27 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 )
             )
     return errors
+
+
+@register(Tags.security)
+def check_access_defaults(app_configs: Any = None, **kwargs: Any) -> list[Warning]:
+    """W004: in production, a join must not create pools that anyone may join."""
+    user = getattr(settings, "RTCPOOL", {})
+    if settings.DEBUG or not isinstance(user, dict):
+        return []
+    merged = {**DEFAULTS, **user}
+    if merged["AUTO_CREATE_POOLS"] and merged["DEFAULT_ACCESS"] == "public":
+        return [
+            Warning(
+                "Joins create pools that anyone may join: whoever can guess or read a pool "
+                "name joins it (RTCPOOL AUTO_CREATE_POOLS on, DEFAULT_ACCESS 'public').",
+                hint="Set RTCPOOL['DEFAULT_ACCESS'] to 'token' and issue join tokens "
+                "(rtcpool_django.tokens.issue), or to 'authenticated' or 'members'; or set "
+                "AUTO_CREATE_POOLS to False and create pools with the access they need.",
+                id="rtcpool.W004",
+            )
+        ]
+    return []
 
 
 @register(Tags.compatibility)

@@ -21,6 +21,9 @@ DEFAULTS: dict[str, Any] = {
     "AUTO_CREATE_POOLS": True,
     # max_peers given to auto-created pools; None means unlimited.
     "DEFAULT_MAX_PEERS": None,
+    # Pool.access of auto-created pools: "public", "authenticated", "members" or "token".
+    # Public lets anyone who can guess a name in: rtcpool.W004 says so when DEBUG is off.
+    "DEFAULT_ACCESS": "public",
     # Largest accepted text frame, in bytes of UTF-8.
     "MAX_FRAME_BYTES": 64 * 1024,
     # Longest accepted pool name, in characters (the Pool.name column holds 255).
@@ -91,6 +94,9 @@ IMPORT_STRINGS = frozenset(
 )
 
 POOL_NAME_COLUMN_LENGTH = 255
+
+#: The values of ``Pool.access`` (``models.Access``), for DEFAULT_ACCESS.
+ACCESS_MODES = ("public", "authenticated", "members", "token")
 
 
 class RTCPoolSettings:

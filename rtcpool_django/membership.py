@@ -23,8 +23,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 
 from . import history, messages, signals
-from .admission import joiner, pool_for_join
-from .conf import rtcpool_settings
+from .admission import admit, initial_description, joiner, pool_for_join
 from .entry import enter
 from .messages import Outbox
 from .models import Peer, Pool
@@ -46,9 +45,10 @@ def join(
     requested: str, channel_name: str, worker: str, scope: Mapping[str, Any]
 ) -> tuple[Joined, Outbox]:
     """Admit and insert a new peer; raises ``ProtocolError`` for a refused join."""
-    user = joiner(scope)
-    pool = pool_for_join(requested, scope, user)
-    description = rtcpool_settings.INITIAL_DESCRIPTION(scope, user, pool)
+    admitted = admit(requested, scope, joiner(scope))
+    pool = pool_for_join(admitted, scope)
+    user = admitted.user
+    description = initial_description(admitted, scope, pool)
     peer, others = enter(
         pool, channel_name=channel_name, description=description, user=user, worker=worker
     )

@@ -7,8 +7,19 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from .conf import POOL_NAME_COLUMN_LENGTH
+
+
+class Access(models.TextChoices):
+    """Who may join a pool (``Pool.access``). A valid join token for the pool admits its
+    holder whatever the mode (:mod:`rtcpool_django.tokens`)."""
+
+    PUBLIC = "public", _("anyone")
+    AUTHENTICATED = "authenticated", _("signed-in users")
+    MEMBERS = "members", _("members (the users and groups listed)")
+    TOKEN = "token", _("holders of a join token only")
 
 
 class Pool(models.Model):
@@ -24,7 +35,28 @@ class Pool(models.Model):
     )
     private = models.BooleanField(
         default=False,
-        help_text="A private pool is never created by a join; it must exist beforehand.",
+        help_text="A private pool is never created by a join, admits signed-in users only "
+        "(the default ADMIT_PEER), and answers every refusal with pool_not_found.",
+    )
+    access = models.CharField(
+        max_length=16,
+        choices=Access.choices,
+        default=Access.PUBLIC,
+        help_text="Who may join (forbidden or token_required otherwise). A valid join "
+        "token for this pool admits in every mode.",
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        blank=True,
+        related_name="rtcpool_pools",
+        help_text="Users who may join when access is 'members'.",
+    )
+    member_groups = models.ManyToManyField(
+        "auth.Group",
+        blank=True,
+        related_name="rtcpool_pools",
+        verbose_name="member groups",
+        help_text="Groups whose users may join when access is 'members'.",
     )
 
     class Meta:

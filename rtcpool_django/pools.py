@@ -36,7 +36,7 @@ from .history import pool_calls, pool_stays
 from .history import prune as prune_calls
 from .membership import Joined
 from .messages import DESCRIBE, KICK, LEAVE, PEER, RELAY, STOP, SYNC
-from .models import Call, Peer, Pool, Stay
+from .models import Access, Call, Peer, Pool, Stay
 
 if TYPE_CHECKING:
     from typing import TypedDict
@@ -103,10 +103,22 @@ def get_pool(name: str) -> Pool:
 
 
 def create_pool(
-    name: str, *, max_peers: int | None = None, private: bool = False, is_open: bool = True
+    name: str,
+    *,
+    max_peers: int | None = None,
+    private: bool = False,
+    is_open: bool = True,
+    access: str = Access.PUBLIC,
 ) -> Pool:
-    """Create a pool ahead of any join (needed for private pools)."""
-    return Pool.objects.create(name=name, max_peers=max_peers, private=private, is_open=is_open)
+    """Create a pool ahead of any join (needed for private pools). ``access`` is one of
+    :class:`~rtcpool_django.models.Access` (``"public"``, ``"authenticated"``,
+    ``"members"``, ``"token"``); add members with ``pool.members.add(user)`` and
+    ``pool.member_groups.add(group)``."""
+    if access not in Access.values:
+        raise ValueError(f"access must be one of {', '.join(Access.values)}, not {access!r}")
+    return Pool.objects.create(
+        name=name, max_peers=max_peers, private=private, is_open=is_open, access=access
+    )
 
 
 def list_pools() -> QuerySet[PoolWithPeerCount]:
@@ -154,11 +166,16 @@ async def aget_pool(name: str) -> Pool:
 
 
 async def acreate_pool(
-    name: str, *, max_peers: int | None = None, private: bool = False, is_open: bool = True
+    name: str,
+    *,
+    max_peers: int | None = None,
+    private: bool = False,
+    is_open: bool = True,
+    access: str = Access.PUBLIC,
 ) -> Pool:
     """Async :func:`create_pool`."""
     return await run_in_thread(
-        create_pool, name, max_peers=max_peers, private=private, is_open=is_open
+        create_pool, name, max_peers=max_peers, private=private, is_open=is_open, access=access
     )
 
 
@@ -188,7 +205,7 @@ async def ajoin(
     return joined
 
 
-async def amay_join(requested: str, *, scope: dict[str, Any], user: Any) -> bool:
+async def amay_join(requested: str, *, scope: Mapping[str, Any], user: Any) -> bool:
     """Async :func:`may_join`."""
     return await run_in_thread(may_join, requested, scope=scope, user=user)
 

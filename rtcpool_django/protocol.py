@@ -31,6 +31,9 @@ REASONS: dict[str, str] = {
     "pool_full": "The pool has reached its maximum number of peers.",
     "pool_closed": "The pool is closed.",
     "forbidden": "You are not allowed to join this pool.",
+    "token_required": "This pool admits holders of a join token only.",
+    "token_invalid": "The join token is not valid for this pool.",
+    "token_expired": "The join token has expired; ask for a new one.",
     "unavailable": "The server cannot reach its channel layer right now; try again.",
     "server_error": "The server failed to handle the frame.",
 }

@@ -17,7 +17,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
 
-from . import ice, pools
+from . import ice, pools, tokens
 from . import metrics as worker_metrics
 from .conf import rtcpool_settings
 from .database import run_in_health_thread
@@ -30,21 +30,31 @@ METHOD_NOT_ALLOWED = "method_not_allowed"
 
 # What a refused ``?pool=`` answers: the pool is not there to join (no such pool, or one
 # that is closed or private to others) or it is, but not for you.
-REFUSAL_STATUS = {"pool_not_found": 404, "pool_closed": 404, "forbidden": 403}
+REFUSAL_STATUS = {
+    "pool_not_found": 404,
+    "pool_closed": 404,
+    "forbidden": 403,
+    "token_required": 403,
+    "token_invalid": 403,
+    "token_expired": 403,
+}
 
 
 @never_cache  # a credential is per request and must not sit in a shared cache
 def ice_servers(request: HttpRequest) -> JsonResponse:
-    """``GET [?pool=<name>]`` -> ``{"iceServers": [...]}`` for ``RTCPeerConnection``.
+    """``GET [?pool=<name>][&token=<join token>]`` -> ``{"iceServers": [...]}`` for
+    ``RTCPeerConnection``.
 
-    ``ISSUE_TURN_CREDENTIALS`` decides who may have them. When it refuses a request that
-    names a pool, the answer is the reason a join of that pool would get
+    ``ISSUE_TURN_CREDENTIALS`` decides who may have them; the default gives them to whoever
+    may join the pool, the holder of a join token for it included. When it refuses a
+    request that names a pool, the answer is the reason a join of that pool would get
     (:func:`rtcpool_django.pools.join_refusal`): 404 ``pool_not_found`` (no such pool and
     none may be created, or a private pool refusing you), 404 ``pool_closed``, 403
-    ``forbidden``; any other refusal is 403 ``forbidden``. A bad ``pool`` answers 400
+    ``forbidden`` or ``token_required``; any other refusal is 403 ``forbidden``. A bad or
+    expired token answers 403 ``token_invalid`` / ``token_expired``, a bad ``pool`` 400
     ``invalid_pool_name``, any method but GET 405. The TURN username is ``<expiry>:<id>``,
-    ``<id>`` being the user's pk when signed in and a random token otherwise, so coturn's
-    log tells whose relay it is without naming anyone.
+    ``<id>`` being the pk of the user signed in (or of the one the token names) and a
+    random token otherwise, so coturn's log tells whose relay it is without naming anyone.
     """
     if request.method != "GET":
         response = _error(405, METHOD_NOT_ALLOWED, "Only GET is allowed here.")
@@ -56,6 +66,13 @@ def ice_servers(request: HttpRequest) -> JsonResponse:
             check_pool_name(pool, rtcpool_settings.MAX_POOL_NAME_LENGTH)
         except ProtocolError as error:
             return _error(400, error.reason, error.message)
+    token = request.GET.get(tokens.QUERY_PARAMETER)
+    if token:
+        # A broken token is said to be one (as rtc:join would), not just "forbidden".
+        try:
+            tokens.read(token)
+        except tokens.TokenError as error:
+            return _error(403, error.reason)
     user = getattr(request, "user", None)
     if user is not None and not user.is_authenticated:
         user = None

@@ -42,6 +42,7 @@ def pool_form(pool: Pool, peers: list[Peer], **changes) -> dict[str, str]:
     data = {
         "name": pool.name,
         "max_peers": "" if pool.max_peers is None else str(pool.max_peers),
+        "access": pool.access,
         "peers-TOTAL_FORMS": str(len(peers)),
         "peers-INITIAL_FORMS": str(len(peers)),
         "peers-MIN_NUM_FORMS": "0",

@@ -3,6 +3,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from rtcpool_django import pools
+from rtcpool_django.models import Access
 
 
 class Command(BaseCommand):
@@ -14,9 +15,11 @@ class Command(BaseCommand):
     def handle(self, *args: Any, peers: bool, **options: Any) -> None:
         for pool in pools.list_pools():
             state = "open" if pool.is_open else "closed"
+            who = f" {pool.access}" if pool.access != Access.PUBLIC else ""
             private = " private" if pool.private else ""
             limit = f" max {pool.max_peers}" if pool.max_peers is not None else ""
-            self.stdout.write(f"{pool.name}\t{pool.peer_count} peers\t{state}{private}{limit}")
+            line = f"{pool.name}\t{pool.peer_count} peers\t{state}{who}{private}{limit}"
+            self.stdout.write(line)
             if peers:
                 for peer in pools.live_peers(pool):
                     user = peer.user.get_username() if peer.user else "-"
