@@ -66,11 +66,11 @@ def ice_servers(request: HttpRequest) -> JsonResponse:
             check_pool_name(pool, rtcpool_settings.MAX_POOL_NAME_LENGTH)
         except ProtocolError as error:
             return _error(400, error.reason, error.message)
-    token = request.GET.get(tokens.QUERY_PARAMETER)
+    token, claim = request.GET.get(tokens.QUERY_PARAMETER), None
     if token:
         # A broken token is said to be one (as rtc:join would), not just "forbidden".
         try:
-            tokens.read(token)
+            claim = tokens.read(token)
         except tokens.TokenError as error:
             return _error(403, error.reason)
     user = getattr(request, "user", None)
@@ -82,11 +82,15 @@ def ice_servers(request: HttpRequest) -> JsonResponse:
             if reason is not None:
                 return _error(REFUSAL_STATUS[reason], reason)
         return _error(403, "forbidden", "You are not allowed to have ICE servers here.")
+    # The relay is that of the user the token names, as the peer will be.
+    holder = None
+    if claim is not None and claim.user_id is not None:
+        holder = claim.user_id.replace(ice.SEPARATOR, "_")
     servers = ice.ice_servers(
         stun_urls=rtcpool_settings.STUN_URLS,
         turn_urls=rtcpool_settings.TURN_URLS,
         secret=rtcpool_settings.TURN_SECRET,
-        user_id=credential_id(user),
+        user_id=credential_id(user) if holder is None else holder,
         ttl=rtcpool_settings.TURN_CREDENTIAL_TTL,
         now=time.time(),
     )
