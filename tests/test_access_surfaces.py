@@ -45,10 +45,11 @@ def test_a_token_pool_gives_turn_credentials_to_token_holders_only(client, setti
     granted = client.get(ICE, {"pool": "standup", "token": token})
     assert granted.status_code == 200
     assert granted.json()["iceServers"][0]["username"]
-    assert client.get(ICE, {"pool": "standup"}).status_code == 403
-    assert reason(client.get(ICE, {"pool": "standup"})) == "forbidden"
+    # Refused with the reason the join would get.
+    refused = client.get(ICE, {"pool": "standup"})
+    assert (refused.status_code, reason(refused)) == (403, "token_required")
     # A pool a join would create, with DEFAULT_ACCESS "token": the same.
-    assert client.get(ICE, {"pool": "fresh"}).status_code == 403
+    assert reason(client.get(ICE, {"pool": "fresh"})) == "token_required"
     assert client.get(ICE, {"pool": "fresh", "token": tokens.issue("fresh")}).status_code == 200
     assert not Pool.objects.filter(name="fresh").exists()
 
@@ -61,7 +62,7 @@ def test_bad_tokens_are_named_as_such(client, settings):
     tampered = tokens.issue("standup")[:-1]
     assert reason(client.get(ICE, {"pool": "standup", "token": tampered})) == "token_invalid"
     other = client.get(ICE, {"pool": "standup", "token": tokens.issue("elsewhere")})
-    assert (other.status_code, reason(other)) == (403, "forbidden")
+    assert (other.status_code, reason(other)) == (403, "token_invalid")
 
 
 def test_without_a_pool_a_token_stands_for_its_pool(client, settings):
