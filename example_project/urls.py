@@ -7,6 +7,8 @@ from rtcpool_django.views import metrics
 
 urlpatterns = [
     path("", views.index, name="demo"),
+    # A join token for the signed-in user, which the demo page opens its socket with.
+    path("join-token/", views.join_token, name="demo-join-token"),
     path("admin/", admin.site.urls),
     # The ICE servers (STUN, TURN credentials) at rtcpool/ice-servers/.
     path("rtcpool/", include("rtcpool_django.urls")),

@@ -90,3 +90,51 @@ def test_a_closed_room_says_so_before_asking_for_the_camera(live_worker, open_pa
     join_call(page, "retired", "Ada")
     page.wait_for_selector("#status:has-text('Could not join: The pool is closed.')")
     assert page.locator("#join").is_visible()
+
+
+def test_signed_in_pages_join_with_a_token_named_by_their_account(
+    live_worker, open_page, shared_layer, backend
+):
+    """In production the example project's rooms admit join tokens only: a signed-in page
+    gets one from the demo's view and is named as its account says; an anonymous page is
+    told that the room needs a token."""
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    from rtcpool_django.models import Peer
+
+    worker = live_worker(**shared_layer, extra_env={"RTCPOOL_DEFAULT_ACCESS": "token"})
+
+    def signed_in_page(username: str, full_name: str):
+        first, last = full_name.split()
+        user = backend(
+            get_user_model().objects.create_user, username, first_name=first, last_name=last
+        )
+        browser = Client()
+        backend(browser.force_login, user)
+        page = open_page(worker, harness=False).page
+        cookie = browser.cookies[settings.SESSION_COOKIE_NAME].value
+        page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": worker.http_url}]
+        )
+        page.reload()
+        assert full_name in page.text_content("#account")
+        return page, user
+
+    ada, ada_user = signed_in_page("ada", "Ada Lovelace")
+    grace, _ = signed_in_page("grace", "Grace Hopper")
+    stranger = open_page(worker, harness=False).page
+
+    join_call(stranger, "standup", "Mallory")
+    stranger.wait_for_selector("#status:has-text('join token')")
+
+    for page in (ada, grace):
+        page.fill("#room", "standup")
+        page.click("#join")
+    wait_for_tile(ada, "Grace Hopper")
+    wait_for_tile(grace, "Ada Lovelace")
+    assert ada.locator(".tile.local .name").text_content() == "Ada Lovelace (you)"
+    peers = backend(lambda: sorted(Peer.objects.values_list("user__username", "description")))
+    assert peers == [("ada", {"name": "Ada Lovelace"}), ("grace", {"name": "Grace Hopper"})]
+    assert ada_user.pk in backend(lambda: list(Peer.objects.values_list("user_id", flat=True)))

@@ -11,12 +11,26 @@
 
   // STUN and TURN servers come from the site (rtcpool/ice-servers/), with a TURN credential
   // minted for this call; without any configured the list is empty, enough on one network.
-  async function fetchIceServers(room) {
-    const url = `${form.dataset.iceServers}?${new URLSearchParams({ pool: room })}`;
+  // The same join token as the socket's, when there is one: TURN for whoever may join.
+  async function fetchIceServers(room, token) {
+    const query = new URLSearchParams(token ? { pool: room, token } : { pool: room });
+    return (await getJson(`${form.dataset.iceServers}?${query}`)).iceServers;
+  }
+
+  // A signed-in visitor's page asks the site for a join token for the room: it admits
+  // them whatever the room's access mode, and names them as their account does (the
+  // page cannot pick the name). Anonymous visitors join public rooms, named by ?name=.
+  async function fetchJoinToken(room) {
+    if (!form.dataset.joinToken) return null;
+    const query = new URLSearchParams({ pool: room });
+    return getJson(`${form.dataset.joinToken}?${query}`);
+  }
+
+  async function getJson(url) {
     const response = await fetch(url, { credentials: "same-origin", cache: "no-store" });
     const body = await response.json();
     if (!response.ok) throw new Error(body.error.message);
-    return body.iceServers;
+    return body;
   }
 
   let pool = null;
@@ -66,14 +80,18 @@
     for (const track of stream.getTracks()) connection.addTrack(track, stream);
   }
 
-  async function join(room, name) {
-    const iceServers = await fetchIceServers(room);
+  async function join(room, typedName) {
+    const invitation = await fetchJoinToken(room);
+    const token = invitation ? invitation.token : null;
+    const name = invitation ? invitation.name : typedName;
+    const iceServers = await fetchIceServers(room, token);
     stream = await navigator.mediaDevices.getUserMedia({ audio: true, video: true });
     const local = tile("local", `${name || "You"} (you)`, true);
     local.querySelector("video").srcObject = stream;
 
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = name ? `?name=${encodeURIComponent(name)}` : "";
+    const params = token ? { token } : name ? { name } : null;
+    const query = params ? `?${new URLSearchParams(params)}` : "";
     const socket = new WebSocket(`${scheme}://${location.host}/ws/rtcpool/${query}`);
     pool = new rtcpool.Pool({ iceServers }, new rtcpool.signalling.websocket(socket));
     let joined = false;
