@@ -8,11 +8,13 @@ Django, Channels, daphne and WhiteNoise into a new venv outside the repository.
 
 from __future__ import annotations
 
+import http.cookiejar
 import json
 import re
 import shutil
 import subprocess
 import time
+import urllib.parse
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,10 +49,15 @@ def test_the_tutorial_page_includes_every_file_of_the_tutorial_project():
 class Site:
     """The tutorial's project, built step by step as the page tells, served by daphne."""
 
-    def __init__(self, root: Path, port: int) -> None:
+    def __init__(self, root: Path, port: int, env: Venv) -> None:
         self.root = root
+        self.env = env
         self.http = f"http://127.0.0.1:{port}"
         self.ws = f"ws://127.0.0.1:{port}/ws/rtcpool/"
+
+    def manage(self, *args: str) -> str:
+        """``python manage.py *args`` in the project; its stdout."""
+        return self.env.run(self.env.python, "manage.py", *args, cwd=self.root)
 
     def get(self, path: str) -> tuple[int, str, bytes]:
         try:
@@ -95,7 +102,7 @@ def site(tmp_path_factory) -> Iterator[Site]:
     )
     try:
         wait_for_listening(server, port, work / "daphne.log")
-        yield Site(project, port)
+        yield Site(project, port, env)
     finally:
         server.terminate()
         try:
@@ -191,3 +198,48 @@ def test_two_browser_windows_call_each_other_on_the_call_page(site):
             assert errors == []
         finally:
             browser.close()
+
+
+async def test_an_invitation_admits_to_a_token_only_room_and_nobody_else(site):
+    """Step 6: a token-only room refuses pages without a token; the invitation page of a
+    signed-in user, and a token printed by rtcpool_token, join it, named by the token."""
+    site.manage(
+        "shell",
+        "-c",
+        "from rtcpool_django import pools; pools.create_pool('board', access='token');"
+        "from django.contrib.auth.models import User;"
+        "User.objects.create_superuser('ada', '', 'pw', first_name='Ada')",
+    )
+    status, _, body = site.get("/rtcpool/ice-servers/?pool=board")
+    assert (status, json.loads(body)["error"]["reason"]) == (403, "token_required")
+    kiosk_token = site.manage("rtcpool_token", "board", "--description", '{"name": "Kiosk"}')
+    assert site.get(f"/rtcpool/ice-servers/?pool=board&token={kiosk_token.strip()}")[0] == 200
+
+    # Ada signs in through the admin's login page and opens her invitation.
+    jar = http.cookiejar.CookieJar()
+    browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    login = browser.open(f"{site.http}/invited/board/", timeout=10)
+    assert "/admin/login/" in login.url  # not signed in: sent to the login page first
+    csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', login.read().decode())
+    assert csrf is not None
+    form = {"username": "ada", "password": "pw", "csrfmiddlewaretoken": csrf[1]}
+    form["next"] = "/invited/board/"
+    page = browser.open(login.url, data=urllib.parse.urlencode(form).encode(), timeout=10)
+    assert page.url.endswith("/invited/board/")
+    token = re.search(r'const token = "([^"]+)";', page.read().decode())
+    assert token is not None
+
+    stranger = await WSClient.connect(site.ws)
+    ada = await WSClient.connect(f"{site.ws}?token={token[1]}")
+    kiosk = await WSClient.connect(f"{site.ws}?token={kiosk_token.strip()}")
+    try:
+        await stranger.send("rtc:join", {"pool": "board"})
+        await stranger.error("token_required")
+        assert (await ada.join("board"))["pool"] == "board"
+        joined = await kiosk.join("board")
+        assert joined["descriptions"] == {ada.id: {"name": "Ada"}}
+        described = (await ada.expect("rtc:peer"), await ada.expect("rtc:describe"))
+        assert described[1]["description"] == {"name": "Kiosk"}
+    finally:
+        for client in (stranger, ada, kiosk):
+            await client.close()

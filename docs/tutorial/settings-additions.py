@@ -13,3 +13,6 @@ CHANNEL_LAYERS = {"default": {"BACKEND": "rtcpool_django.layers.memory.InMemoryC
 
 # Step 4: every new peer's description comes from the back-end.
 RTCPOOL = {"INITIAL_DESCRIPTION": "calls.rtc.describe_new_peer"}
+
+# Step 6: the invitation page asks who you are (the admin's login page will do).
+LOGIN_URL = "admin:login"
