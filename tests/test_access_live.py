@@ -11,6 +11,7 @@ import pytest
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.db import connection
 from django.test import Client
 
 from rtcpool_django import pools, tokens
@@ -25,15 +26,28 @@ TURN = {
 }
 
 
+async def in_thread(fn, *args, **kwargs):
+    """``fn`` in a thread, closing that thread's connection after: an open one would keep
+    a PostgreSQL test database from being dropped at the end of the run."""
+
+    def run():
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            connection.close()
+
+    return await sync_to_async(run)()
+
+
 @pytest.fixture
 async def users(transactional_db):
-    make = sync_to_async(get_user_model().objects.create_user)
-    return {name: await make(name, first_name=name.title()) for name in ("ada", "bob")}
+    make = get_user_model().objects.create_user
+    return {name: await in_thread(make, name, first_name=name.title()) for name in ("ada", "bob")}
 
 
 async def session_cookie(user) -> dict[str, str]:
     browser = Client()
-    await sync_to_async(browser.force_login)(user)
+    await in_thread(browser.force_login, user)
     session = browser.cookies[settings.SESSION_COOKIE_NAME].value
     return {"Cookie": f"{settings.SESSION_COOKIE_NAME}={session}"}
 
@@ -62,7 +76,7 @@ async def test_members_join_by_their_session_and_others_are_refused(live_worker,
     assert await Peer.objects.acount() == 1
 
     # Bob with a token for the board: admitted, as the user the token names.
-    invited = await sync_to_async(tokens.issue)("board", user=users["bob"])
+    invited = tokens.issue("board", user=users["bob"])
     holder = await WSClient.connect(f"{worker.url}?token={invited}")
     assert (await holder.join("board"))["peers"] == [ada.id]
     assert (await Peer.objects.aget(pk=holder.id)).user_id == users["bob"].pk
@@ -72,9 +86,7 @@ async def test_members_join_by_their_session_and_others_are_refused(live_worker,
 
 async def test_token_only_pools_and_the_ice_view_over_daphne(live_worker, users):
     worker = live_worker(extra_env=TURN)
-    token = await sync_to_async(tokens.issue)(
-        "standup", user=users["ada"], description={"name": "Ada"}
-    )
+    token = tokens.issue("standup", user=users["ada"], description={"name": "Ada"})
     ice = f"{worker.http_url}/rtcpool/ice-servers/?pool=standup"
     assert get(ice)[0] == 403
     status, body = get(f"{ice}&token={token}")
