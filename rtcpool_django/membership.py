@@ -9,10 +9,18 @@ ORM threads by the ``a``-prefixed functions of :mod:`rtcpool_django.pools`.
 Each transaction also writes what happened (:mod:`rtcpool_django.history`: stays, calls
 and the webhook outbox) with one ``history.record_*`` call for all the peers it affects,
 so history never disagrees with the live rows.
+
+Signals (:mod:`rtcpool_django.signals`) go out with ``transaction.on_commit``: a caller
+inside its own ``atomic`` block (the admin's views are) announces nothing that is then
+rolled back. They are sent robustly (``Signal.send_robust``): once the change is
+committed, a failing receiver can no longer undo it, so it must not hide from the
+caller that it succeeded, nor stop the other receivers or the notices to the peers.
+Django logs the receiver's exception (logger ``django.dispatch``).
 """
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -21,6 +29,7 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import QuerySet
+from django.dispatch import Signal
 
 from . import history, messages, signals
 from .admission import admit, initial_description, joiner, pool_for_join
@@ -41,6 +50,11 @@ class Joined:
     descriptions: dict[str, Any]
 
 
+def announce(signal: Signal, sender: type, **kwargs: Any) -> None:
+    """Send ``signal`` once the current transaction commits (at once outside one)."""
+    transaction.on_commit(functools.partial(signal.send_robust, sender, **kwargs))
+
+
 def join(
     requested: str, channel_name: str, worker: str, scope: Mapping[str, Any]
 ) -> tuple[Joined, Outbox]:
@@ -52,7 +66,7 @@ def join(
     peer, others = enter(
         pool, channel_name=channel_name, description=description, user=user, worker=worker
     )
-    signals.peer_joined.send(sender=Peer, peer=peer, pool=pool)
+    announce(signals.peer_joined, Peer, peer=peer, pool=pool)
 
     peer_id = str(peer.id)
     notice = messages.peer(pool.pk, peer_id, channel_name, peer.description)
@@ -103,7 +117,7 @@ def remove(
             outbox += [(c, messages.leave(pool_id, peer_id)) for c in remaining]
             if reason != "left":
                 outbox.append((channel, messages.kick(pool_id, peer_id)))
-            signals.peer_left.send(sender=Peer, peer_id=peer_id, pool=pool, reason=reason)
+            announce(signals.peer_left, Peer, peer_id=peer_id, pool=pool, reason=reason)
     return outbox, removed
 
 
@@ -117,7 +131,7 @@ def describe(peer_id: str, description: Any) -> tuple[Peer, Outbox]:
         updated.save(update_fields=["description"])
         history.record_described(updated.pool, updated)
         others = channels(Peer.objects.filter(pool_id=pool_id).exclude(pk=peer_id))
-    signals.description_changed.send(sender=Peer, peer=updated, description=description)
+    announce(signals.description_changed, Peer, peer=updated, description=description)
     notice = messages.describe(pool_id, peer_id, description)
     return updated, [(channel, notice) for channel in others]
 
@@ -133,9 +147,9 @@ def close(pool: Pool) -> Outbox:
         )
         Peer.objects.filter(pool=pool).delete()
         history.record_closed(pool, [(pk, desc) for pk, _, desc in peers])
-    signals.pool_closed.send(sender=Pool, pool=pool)
+    announce(signals.pool_closed, Pool, pool=pool)
     for peer_id, _, _ in peers:
-        signals.peer_left.send(sender=Peer, peer_id=str(peer_id), pool=pool, reason="closed")
+        announce(signals.peer_left, Peer, peer_id=str(peer_id), pool=pool, reason="closed")
     return [(channel, messages.stop(pool.pk)) for _, channel, _ in peers]
 
 

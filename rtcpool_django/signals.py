@@ -8,7 +8,10 @@
 - ``description_changed(sender=Peer, peer, description)``
 
 Receivers run synchronously in the thread that did the change, as Django's own
-``user_logged_in`` does; keep them quick or hand work to a task queue.
+``user_logged_in`` does; keep them quick or hand work to a task queue. Inside a caller's
+``atomic()`` block they wait for it to commit (``transaction.on_commit``), and none is sent
+for a change rolled back. A receiver that raises is logged (``Signal.send_robust``): the
+change is committed, and the other receivers and the peers' notices still follow.
 """
 
 from django.dispatch import Signal
