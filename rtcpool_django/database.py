@@ -51,6 +51,11 @@ def _threads(lane: str) -> ThreadPoolExecutor:
     key = (os.getpid(), size)
     known = _executors.get(lane)
     if known is None or known[0] != key:  # first use, a fork, or new settings
+        if known is not None and known[0][0] == key[0]:
+            # New settings: the old threads finish the work they hold, then end. After a
+            # fork the child has none of them, and the old executor's lock may have been
+            # held by a parent thread at the fork: it is left be.
+            known[1].shutdown(wait=False)
         known = _executors[lane] = (
             key,
             ThreadPoolExecutor(size, thread_name_prefix=f"rtcpool-{lane}"),

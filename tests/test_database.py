@@ -1,10 +1,15 @@
-"""The ORM threads' connection handling: what Django does around a request, but with
-``CONN_HEALTH_CHECKS`` pings at most once per interval instead of before every call."""
+"""The ORM threads: their connection handling (what Django does around a request, but
+with ``CONN_HEALTH_CHECKS`` pings at most once per interval instead of before every
+call), and a change of ``DATABASE_THREADS`` replacing the pool and ending the old one."""
 
 from __future__ import annotations
 
+import os
+import threading
+
 import pytest
 from django.db import connections
+from django.test import override_settings
 
 from rtcpool_django import database
 from rtcpool_django.models import Pool
@@ -66,3 +71,31 @@ def test_a_connection_past_its_max_age_is_closed(transactional_db):
     connection.close_at = 0.0  # long past
     database.close_old_connections()
     assert connection.connection is None
+
+
+def test_new_settings_shut_the_replaced_threads_down():
+    with override_settings(RTCPOOL={"DATABASE_THREADS": 2}):
+        old = database._threads("pools")
+        thread = old.submit(threading.current_thread).result()
+    new = database._threads("pools")  # DATABASE_THREADS is back to its default
+    assert new is not old
+    with pytest.raises(RuntimeError):
+        old.submit(int)
+    thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert new.submit(lambda: 42).result() == 42
+
+
+def test_after_a_fork_the_parents_threads_are_left_alone(monkeypatch):
+    # A forked child has none of the parent's threads, and the old executor's lock may
+    # have been held by one of them at the fork: shutting it down could hang forever.
+    old = database._threads("heartbeat")
+    pid = os.getpid()
+    monkeypatch.setattr(os, "getpid", lambda: pid + 1)
+    try:
+        assert database._threads("heartbeat") is not old
+        assert old.submit(lambda: 42).result() == 42  # not shut down
+    finally:
+        old.shutdown()
+        monkeypatch.undo()
+        database._executors.pop("heartbeat")
