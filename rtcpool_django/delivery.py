@@ -31,6 +31,7 @@ from django.db import transaction
 from . import metrics
 from .conf import rtcpool_settings
 from .database import run_in_thread
+from .loops import PerLoop
 from .membership import remove
 from .messages import KICK, Outbox
 from .models import Peer
@@ -63,6 +64,30 @@ class Undelivered:
         return bool(self.full or self.failed)
 
 
+class Backoff:
+    """The waits between offers of a refused message or a failing call: from
+    ``FIRST_BACKOFF``, doubling, at most ``MAX_BACKOFF``, none past ``timeout`` seconds from
+    now. Make one inside the running loop."""
+
+    def __init__(self, timeout: float) -> None:
+        self._loop = asyncio.get_running_loop()
+        self._deadline = self._loop.time() + timeout
+        self.delay = FIRST_BACKOFF
+
+    def reset(self) -> None:
+        """Progress was made: the next wait is the shortest again."""
+        self.delay = FIRST_BACKOFF
+
+    async def wait(self) -> bool:
+        """Sleep the next delay and return True, or return False at once if that sleep
+        would end past the deadline: time to give up."""
+        if self._loop.time() + self.delay > self._deadline:
+            return False
+        await asyncio.sleep(self.delay)
+        self.delay = min(self.delay * 2, MAX_BACKOFF)
+        return True
+
+
 def channel_layer() -> BaseChannelLayer:
     """The default channel layer; a clear error where there is none (``rtcpool.E003``)."""
     layer = get_channel_layer()
@@ -86,9 +111,7 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
     for channel, message in outbox:
         queues[channel].append(message)
 
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    backoff = FIRST_BACKOFF
+    backoff = Backoff(timeout)
     while True:
         # One round sends the head message of every channel still holding messages.
         heads = [(channel, queue[0]) for channel, queue in queues.items()]
@@ -102,9 +125,9 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
         if not queues:
             return Undelivered()
         if not refused:
-            backoff = FIRST_BACKOFF  # progress: the next round goes at once
+            backoff.reset()  # progress: the next round goes at once
             continue
-        if loop.time() + backoff > deadline:
+        if not await backoff.wait():
             logger.warning(
                 "rtcpool: %d channel(s) full and %d unreachable for %.1f s; giving up on %s",
                 len(full),
@@ -114,8 +137,6 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
             )
             metrics.notices_refused.inc(len(refused))
             return Undelivered(full=sorted(full), failed=sorted(failed))
-        await asyncio.sleep(backoff)
-        backoff = min(backoff * 2, MAX_BACKOFF)
 
 
 async def _send_round(
@@ -148,17 +169,11 @@ async def _send_round(
     return {c for c, full in results if full}, {c for c, full in results if not full}
 
 
-_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+_slots: PerLoop[None, asyncio.Semaphore] = PerLoop(lambda _: asyncio.Semaphore(SEND_CONCURRENCY))
 
 
 def _send_slots() -> asyncio.Semaphore:
-    loop = asyncio.get_running_loop()
-    slots = _slots.get(loop)
-    if slots is None:
-        for old in [old for old in _slots if old.is_closed()]:
-            del _slots[old]
-        slots = _slots[loop] = asyncio.Semaphore(SEND_CONCURRENCY)
-    return slots
+    return _slots.get(None)
 
 
 async def retry(
@@ -169,18 +184,14 @@ async def retry(
     that a burst or a short outage makes fail (``ChannelFull``, ``MaxConnectionsError``)."""
     if timeout is None:
         timeout = rtcpool_settings.DELIVERY_TIMEOUT
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    backoff = FIRST_BACKOFF
+    backoff = Backoff(timeout)
     while True:
         try:
             return await action()
         except Exception as exc:
-            if loop.time() + backoff > deadline:
+            if not await backoff.wait():
                 logger.warning("rtcpool: %s failed for %.1f s: %r", what, timeout, exc)
                 raise
-        await asyncio.sleep(backoff)
-        backoff = min(backoff * 2, MAX_BACKOFF)
 
 
 _background: set[asyncio.Task[Any]] = set()

@@ -72,6 +72,7 @@ from channels_redis import core
 from redis import exceptions as redis_exceptions
 from redis.asyncio import BlockingConnectionPool
 
+from ..loops import PerLoop
 from .buffers import ChannelBuffer
 from .reader import REDIS_DOWN, ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
@@ -136,7 +137,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
         self._reconnect_callbacks: list[Callable[[], Any]] = []
         self._callback_tasks: set[asyncio.Task[Any]] = set()
         self._last_score = 0.0
-        self._senders: dict[tuple[asyncio.AbstractEventLoop, int], ShardSender] = {}
+        self._senders: PerLoop[int, ShardSender] = PerLoop(lambda index: ShardSender(self, index))
         self._swept_at = time.monotonic()
 
     def create_pool(self, index: int) -> Any:
@@ -170,13 +171,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
             raise ChannelFull()
 
     def _sender(self, index: int) -> ShardSender:
-        loop = asyncio.get_running_loop()
-        sender = self._senders.get((loop, index))
-        if sender is None:
-            for old_loop, old_index in [key for key in self._senders if key[0].is_closed()]:
-                del self._senders[(old_loop, old_index)]
-            sender = self._senders[(loop, index)] = ShardSender(self, index)
-        return sender
+        return self._senders.get(index)
 
     async def deliver_batch(self, index: int, items: list[Pending]) -> list[int]:
         """Run the delivery script for ``(key, capacity, score, payload, _)`` items on
