@@ -14,6 +14,7 @@ history on, whose rows the same transaction writes) it runs through the ORM.
 
 from __future__ import annotations
 
+import logging
 import uuid
 from typing import Any
 
@@ -23,6 +24,8 @@ from django.utils import timezone
 from . import history
 from .models import Peer, Pool
 from .protocol import ProtocolError
+
+logger = logging.getLogger("rtcpool_django")
 
 Others = list[tuple[Any, str, Any]]  # (peer id, channel name, description)
 
@@ -130,7 +133,12 @@ def _enter_batched(peer: Peer) -> Others:
                     break
         except BaseException:
             # A statement failed (the batch stopped there, inside its transaction): end it.
-            cursor.execute("ROLLBACK")
+            # On a connection that died with the batch the ROLLBACK fails too; the batch's
+            # error is the one to see (and the one enter() retries on), so it is raised.
+            try:
+                cursor.execute("ROLLBACK")
+            except Exception as exc:
+                logger.debug("rtcpool: ROLLBACK after a failed join batch failed: %r", exc)
             raise
     (_, _), (pool_rows, _), (other_rows, _), (_, inserted), (_, _) = results
     assert other_rows is not None
