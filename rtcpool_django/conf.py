@@ -11,6 +11,7 @@ from functools import cached_property
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from django.utils.module_loading import import_string
@@ -116,7 +117,7 @@ class RTCPoolSettings:
             raise AttributeError(f"Invalid RTCPOOL setting: {name!r}")
         value = self.user_settings.get(name, DEFAULTS[name])
         if name in IMPORT_STRINGS and isinstance(value, str):
-            value = import_string(value)
+            value = _import(name, value)
         # Cache until the next setting_changed; __getattr__ is only hit on a miss.
         setattr(self, name, value)
         return value
@@ -125,6 +126,17 @@ class RTCPoolSettings:
         for name in list(self.__dict__):
             if name != "_explicit":
                 delattr(self, name)
+
+
+def _import(key: str, path: str) -> Any:
+    # import_string's error names the string only; a site with several hooks needs to
+    # know which key holds it (rtcpool.E002 says the same at startup).
+    try:
+        return import_string(path)
+    except ImportError as exc:
+        raise ImproperlyConfigured(
+            f"RTCPOOL[{key!r}] = {path!r} cannot be imported: {exc}"
+        ) from exc
 
 
 #: The settings the app reads: ``rtcpool_settings.MAX_FRAME_BYTES``, hooks already imported.
