@@ -159,8 +159,6 @@ _PARSERS: dict[str, Callable[[dict[str, Any], int], ClientEvent]] = {
     "rtc:candidate": _parse_candidate,
 }
 
-CLIENT_EVENTS = frozenset(_PARSERS)
-
 
 # --- server -> client events -------------------------------------------------------------
 
