@@ -145,6 +145,19 @@ class OutageWatch:
         """Whether the layer reports its connection state (rtcpool_django.layers does)."""
         return hasattr(self.layer, "on_reconnect") and hasattr(self.layer, "connected")
 
+    @property
+    def watching(self) -> bool:
+        """Whether this watch keeps the layer's ``connected`` current on the running loop
+        (probing while idle); a process without one (a WSGI server, a management command)
+        cannot trust ``connected``."""
+        task = self._task
+        if task is None or task.done():
+            return False
+        try:
+            return task.get_loop() is asyncio.get_running_loop()
+        except RuntimeError:
+            return False
+
     def install(self) -> asyncio.Task[None] | None:
         """Start watching on the running loop: the reconnect callback and the watch task."""
         if not self.supported:

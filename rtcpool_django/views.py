@@ -21,6 +21,7 @@ from . import ice, pools, tokens
 from . import metrics as worker_metrics
 from .conf import rtcpool_settings
 from .database import run_in_health_thread
+from .heartbeat import heartbeat
 from .policy import http_scope
 from .protocol import REASONS, ProtocolError, check_pool_name
 
@@ -164,6 +165,11 @@ async def _layer_answers() -> bool:
     if layer is None:
         return False
     if hasattr(layer, "connected"):  # rtcpool_django.layers.RedisChannelLayer
+        watch = heartbeat.outages
+        if hasattr(layer, "probe") and not (watch is not None and watch.watching):
+            # Nothing in this process keeps ``connected`` current (a WSGI server, an ASGI
+            # one before its first connection): ask Redis itself.
+            return bool(await layer.probe(HEALTH_TIMEOUT / 2))
         return bool(layer.connected)
     if hasattr(layer, "connection") and hasattr(layer, "ring_size"):  # channels_redis core
         for index in range(layer.ring_size):

@@ -80,6 +80,52 @@ async def test_a_layer_that_reports_itself_down_answers_503(monkeypatch):
     assert response.json() == {"database": "ok", "channel_layer": "down"}
 
 
+class ProbingLayer(ReportingLayer):
+    """Reports a state and can probe Redis, as rtcpool_django.layers.RedisChannelLayer."""
+
+    def __init__(self, connected: bool, answers: bool) -> None:
+        super().__init__(connected)
+        self.answers = answers
+        self.probes = 0
+
+    async def probe(self, timeout: float = 1.0) -> bool:
+        self.probes += 1
+        self.connected = self.answers
+        return self.answers
+
+
+class Watch:
+    def __init__(self, watching: bool) -> None:
+        self.watching = watching
+
+
+async def test_where_no_watch_keeps_the_state_current_the_layer_is_probed(monkeypatch):
+    # A WSGI process (or an ASGI one before its first connection) runs no outage watch:
+    # its layer's ``connected`` is whatever it was last told, so Redis itself is asked.
+    layer = ProbingLayer(connected=True, answers=False)
+    use_layer(monkeypatch, layer)
+    monkeypatch.setattr(views.heartbeat, "outages", None)
+    response = await AsyncClient().get(URL)
+    assert response.status_code == 503
+    assert response.json() == {"database": "ok", "channel_layer": "down"}
+    assert layer.probes == 1
+
+    monkeypatch.setattr(views.heartbeat, "outages", Watch(watching=False))
+    layer.answers = True
+    response = await AsyncClient().get(URL)
+    assert (response.status_code, response.json()) == (200, HEALTHY)
+    assert layer.probes == 2
+
+
+async def test_where_the_watch_runs_its_state_is_trusted_without_a_round_trip(monkeypatch):
+    layer = ProbingLayer(connected=False, answers=True)
+    use_layer(monkeypatch, layer)
+    monkeypatch.setattr(views.heartbeat, "outages", Watch(watching=True))
+    response = await AsyncClient().get(URL)
+    assert response.status_code == 503
+    assert layer.probes == 0
+
+
 async def test_a_layer_that_does_not_report_is_probed(monkeypatch):
     use_layer(monkeypatch, FailingLayer())
     response = await AsyncClient().get(URL)

@@ -204,7 +204,9 @@ async def test_with_metrics_off_nothing_counts_and_the_app_works(connect, restor
     assert metrics.enabled
 
 
-async def test_without_prometheus_client_the_app_works(connect, monkeypatch, restore_metrics):
+# restore_metrics before monkeypatch: fixtures are torn down in reverse, so prometheus_client
+# is put back before the metrics are built again (else every later test ran without them).
+async def test_without_prometheus_client_the_app_works(connect, restore_metrics, monkeypatch):
     monkeypatch.setattr(metrics, "prometheus_client", None)
     metrics.configure()
     assert not metrics.enabled and metrics.relays is metrics.NOOP

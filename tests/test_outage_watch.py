@@ -190,3 +190,13 @@ async def test_a_socket_still_departing_is_not_stopped_again_at_the_next_grace(
         assert departing.stops == [recovery.CLOSE_LAYER_LOST]
     finally:
         watch.uninstall()
+
+
+async def test_a_watch_is_watching_only_while_its_task_runs_on_this_loop(layer):
+    watch = OutageWatch({})
+    assert not watch.watching
+    watch.install()
+    assert watch.watching  # the health view trusts the layer's ``connected`` now
+    watch.uninstall()
+    await asyncio.sleep(0)
+    assert not watch.watching
