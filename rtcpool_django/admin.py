@@ -19,6 +19,7 @@ from django.contrib.auth import get_user_model
 from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet, CharField, ModelForm
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
@@ -252,9 +253,48 @@ def csv_response(filename: str, header: list[str], rows: Iterable[Iterable[Any]]
     return response
 
 
-class StayInline(admin.TabularInline):
+def moment(value: datetime | None) -> str:
+    """A history time to the second, in the site's time zone (the default format stops at
+    minutes, and a stay can be shorter than one)."""
+    return "" if value is None else f"{timezone.localtime(value):%Y-%m-%d %H:%M:%S}"
+
+
+def duration(seconds: float | None) -> str:
+    return "live" if seconds is None else str(timedelta(seconds=round(seconds)))
+
+
+class StayTimes:
+    """Columns shared by the stays list and a call's stays."""
+
+    @admin.display(description=_("who"))
+    def who(self, stay: Stay) -> str:
+        return summary(stay.description_at_leave or stay.description_at_join)
+
+    @admin.display(description=_("joined"), ordering="joined")
+    def joined_at(self, stay: Stay) -> str:
+        return moment(stay.joined)
+
+    @admin.display(description=_("left"), ordering="left")
+    def left_at(self, stay: Stay) -> str:
+        return moment(stay.left)
+
+    @admin.display(description=_("duration"))
+    def duration_display(self, stay: Stay) -> str:
+        return duration(stay.duration)
+
+
+class StayInline(StayTimes, admin.TabularInline):
     model = Stay
-    fields = ("peer_id", "user", "joined", "left", "reason", "worker")
+    fields = (
+        "peer_id",
+        "who",
+        "user",
+        "joined_at",
+        "left_at",
+        "duration_display",
+        "reason",
+        "worker",
+    )
     readonly_fields = fields
     ordering = ("joined",)
     extra = 0
@@ -271,17 +311,26 @@ class StayInline(admin.TabularInline):
 @admin.register(Call)
 class CallAdmin(ReadOnlyAdmin):
     list_display = (
-        "pool_name", "started", "ended", "duration_display", "peak_peers", "stay_count",
+        "pool_name", "started_at", "ended_at", "duration_display", "peak_peers", "stay_count",
     )  # fmt: skip
+    fields = readonly_fields = list_display
     list_filter = ("pool_name", "started")
     search_fields = ("pool_name",)
     date_hierarchy = "started"
     inlines = [StayInline]
     actions = ["export_csv"]
 
+    @admin.display(description=_("started"), ordering="started")
+    def started_at(self, call: Call) -> str:
+        return moment(call.started)
+
+    @admin.display(description=_("ended"), ordering="ended")
+    def ended_at(self, call: Call) -> str:
+        return moment(call.ended) or "live"
+
     @admin.display(description=_("duration"))
     def duration_display(self, call: Call) -> str:
-        return "live" if call.duration is None else str(timedelta(seconds=round(call.duration)))
+        return duration(call.duration)
 
     @admin.action(description=_("Export selected calls as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Call]) -> HttpResponse:
@@ -296,10 +345,16 @@ class CallAdmin(ReadOnlyAdmin):
 
 
 @admin.register(Stay)
-class StayAdmin(ReadOnlyAdmin):
+class StayAdmin(StayTimes, ReadOnlyAdmin):
     list_display = (
-        "peer_id", "pool_name", "user", "joined", "left", "duration_display", "reason",
+        "peer_id", "who", "pool_name", "user", "joined_at", "left_at", "duration_display",
+        "reason",
     )  # fmt: skip
+    fields = (
+        "peer_id", "who", "pool_name", "call", "user", "joined_at", "left_at",
+        "duration_display", "reason", "worker", "description_at_join", "description_at_leave",
+    )  # fmt: skip
+    readonly_fields = fields
     list_filter = (
         "pool_name",
         ("user", admin.RelatedOnlyFieldListFilter),
@@ -310,10 +365,6 @@ class StayAdmin(ReadOnlyAdmin):
     search_fields = ("pool_name", "peer_id", "worker")
     date_hierarchy = "joined"
     actions = ["export_csv"]
-
-    @admin.display(description=_("duration"))
-    def duration_display(self, stay: Stay) -> str:
-        return "live" if stay.duration is None else str(timedelta(seconds=round(stay.duration)))
 
     @admin.action(description=_("Export selected stays as CSV"), permissions=["view"])
     def export_csv(self, request: HttpRequest, queryset: QuerySet[Stay]) -> HttpResponse:

@@ -70,6 +70,10 @@ def test_stays_filter_by_pool_user_reason_and_date_and_search(admin_client_, cal
     page = admin_client_.get(url)
     assert page.status_code == 200
     assert page.context["cl"].result_count == 3
+    # Who it was (the description's name), and times to the second: stays can be short.
+    start = timezone.localtime(calls["class"].started)
+    assert b'<td class="field-who">Ada {&quot;hand&quot;: &quot;up&quot;}</td>' in page.content
+    assert f"{start:%Y-%m-%d %H:%M:%S}".encode() in page.content
     for query, expected in [
         ({"pool_name": "class"}, 2),
         ({"user__id__exact": calls["ada"].pk}, 1),
