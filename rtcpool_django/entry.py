@@ -7,9 +7,10 @@ the one holding it finishes. So on PostgreSQL the whole transaction is sent as o
 of statements (BEGIN; lock; read; insert; COMMIT), one round trip in which the lock is
 held only inside the server, never across a Python thread waiting for the GIL. Each
 statement of the batch takes its own snapshot (READ COMMITTED), so the read sees every
-peer committed by the previous holder of the lock. Elsewhere (SQLite, PostgreSQL with
-server-side binding, which cannot send several statements at once, or with attendance
-history on, whose rows the same transaction writes) it runs through the ORM.
+peer committed by the previous holder of the lock; the attendance history and webhook
+outbox rows of the join ride in the same batch (:func:`rtcpool_django.history.join_statements`).
+Elsewhere (SQLite, or PostgreSQL with server-side binding, which cannot send several
+statements at once) the same transaction runs through the ORM.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from typing import Any
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.utils import timezone
 
-from . import history
+from . import history, webhook_queue
 from .models import Peer, Pool
 from .protocol import ProtocolError
 
@@ -65,10 +66,6 @@ def _enter_once(peer: Peer) -> Others:
 
 
 def _can_batch() -> bool:
-    # History rows are written by the ORM inside the join's transaction (one batch cannot
-    # hold them): with history on, every join takes the ORM path.
-    if history.recording():
-        return False
     if connection.vendor != "postgresql" or not connection.get_autocommit():
         return False
     try:
@@ -102,6 +99,7 @@ def _enter_batched(peer: Peer) -> Others:
     pool_table = connection.ops.quote_name(Pool._meta.db_table)
     peer_table = connection.ops.quote_name(Peer._meta.db_table)
     field = Peer._meta.get_field("description")
+    history_sql, history_params = history.join_statements(peer, peer.pool.name)
     sql = f"""
         BEGIN;
         SELECT is_open, max_peers FROM {pool_table} WHERE id = %(pool)s FOR UPDATE;
@@ -112,6 +110,7 @@ def _enter_batched(peer: Peer) -> Others:
             max_peers IS NULL
             OR max_peers > (SELECT count(*) FROM {peer_table} WHERE pool_id = %(pool)s)
         );
+        {history_sql}
         COMMIT;
     """
     params = {
@@ -122,6 +121,7 @@ def _enter_batched(peer: Peer) -> Others:
         "user": peer.user_id,
         "joined": peer.joined,
         "worker": peer.worker,
+        **history_params,
     }
     with connection.cursor() as cursor:
         try:
@@ -140,7 +140,9 @@ def _enter_batched(peer: Peer) -> Others:
             except Exception as exc:
                 logger.debug("rtcpool: ROLLBACK after a failed join batch failed: %r", exc)
             raise
-    (_, _), (pool_rows, _), (other_rows, _), (_, inserted), (_, _) = results
+    (pool_rows, _), (other_rows, _), (_, inserted) = results[1:4]
+    if history_params and inserted == 1:
+        webhook_queue.wake()
     assert other_rows is not None
     if not pool_rows:
         raise ProtocolError("pool_not_found")

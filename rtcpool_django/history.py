@@ -10,16 +10,18 @@ the last one out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from django.db import connection
 from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from . import webhook_queue
 from .conf import rtcpool_settings
-from .models import Call, Peer, Pool, Stay
+from .models import Call, Peer, Pool, Stay, WebhookEvent
 from .webhook_queue import Event
 from .webhooks import timestamp
 
@@ -83,6 +85,86 @@ def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
         for peer in peers
     ]
     webhook_queue.enqueue(pool.name, events)
+
+
+def join_statements(peer: Peer, pool_name: str) -> tuple[str, dict[str, Any]]:
+    """:func:`record_joined` of one peer as SQL statements (PostgreSQL) to run in the same
+    batch as the join's insert, after it: each statement does its work only if the peer's
+    row was inserted, so a refused join writes nothing. Returns ("", {}) with history off.
+    """
+    if not recording():
+        return "", {}
+    q = connection.ops.quote_name
+    call, stay, peer_table = (q(m._meta.db_table) for m in (Call, Stay, Peer))
+    event_table = q(WebhookEvent._meta.db_table)
+    inserted = f"EXISTS (SELECT 1 FROM {peer_table} WHERE id = %(id)s)"
+    open_call = f"{call}.pool_id = %(pool)s AND {call}.ended IS NULL"
+    params: dict[str, Any] = {"pool_name": pool_name}
+    statements = [
+        # A call starts if none goes on; its counts are set by the update below.
+        f"""INSERT INTO {call} (pool_id, pool_name, started, ended, peak_peers, stay_count,
+            live_peers)
+            SELECT %(pool)s, %(pool_name)s, %(joined)s, NULL, 0, 0, 0
+            WHERE {inserted} AND NOT EXISTS (SELECT 1 FROM {call} WHERE {open_call})""",
+        # Counted, not incremented: peers that joined before history was kept are live too.
+        f"""UPDATE {call} SET live_peers = n.c, peak_peers = GREATEST({call}.peak_peers, n.c),
+            stay_count = {call}.stay_count + 1, started = LEAST({call}.started, %(joined)s)
+            FROM (SELECT count(*) AS c FROM {peer_table} WHERE pool_id = %(pool)s) AS n
+            WHERE {open_call} AND {inserted}""",
+        f"""INSERT INTO {stay} (call_id, pool_id, pool_name, peer_id, user_id,
+            description_at_join, description_at_leave, joined, {q("left")}, reason, worker)
+            SELECT id, %(pool)s, %(pool_name)s, %(id)s, %(user)s, %(description)s, NULL,
+            %(joined)s, NULL, '', %(worker)s FROM {call} WHERE {open_call} AND {inserted}""",
+    ]
+    pool = Pool(pk=peer.pool_id, name=pool_name)
+    started = webhook_queue.outbox_rows(
+        pool_name,
+        [
+            Event(
+                "pool.started", peer.joined, {"pool": pool_name, "started": timestamp(peer.joined)}
+            )
+        ],
+    )
+    joined = webhook_queue.outbox_rows(
+        pool_name,
+        [
+            Event(
+                "peer.joined",
+                peer.joined,
+                _peer_data(pool, peer.id, peer.user_id, peer.description, joined=peer.joined),
+            )
+        ],
+    )
+    new_call = f"EXISTS (SELECT 1 FROM {call} WHERE {open_call} AND {call}.stay_count = 1)"
+    for name, rows, condition in (
+        ("started", started, f"{inserted} AND {new_call}"),
+        ("joined", joined, inserted),
+    ):
+        if not rows:
+            continue
+        values = []
+        for n, row in enumerate(rows):
+            key = f"{name}{n}"
+            params.update(
+                {
+                    f"{key}_id": row.event_id,
+                    f"{key}_endpoint": row.endpoint,
+                    f"{key}_type": row.type,
+                    f"{key}_payload": json.dumps(row.payload),
+                    f"{key}_created": row.created,
+                }
+            )
+            values.append(
+                f"SELECT %({key}_id)s, %({key}_endpoint)s, %(pool_name)s, %({key}_type)s, "
+                f"%({key}_payload)s::jsonb, %({key}_created)s, 'pending', 0, "
+                f"%({key}_created)s, NULL::timestamptz, NULL::timestamptz, '' WHERE {condition}"
+            )
+        statements.append(
+            f"""INSERT INTO {event_table} (event_id, endpoint, pool_name, type, payload,
+            created, status, attempts, next_attempt, leased_until, delivered, last_error)
+            {" UNION ALL ".join(values)}"""
+        )
+    return ";\n".join(statements) + ";", params
 
 
 def record_left(

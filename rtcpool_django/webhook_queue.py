@@ -58,9 +58,18 @@ class Event:
 def enqueue(pool_name: str, events: Sequence[Event]) -> int:
     """Insert ``events`` of one pool for every endpoint that wants them; call it inside the
     transaction of the change. Returns the rows written (none without endpoints)."""
+    rows = outbox_rows(pool_name, events)
+    if rows:
+        WebhookEvent.objects.bulk_create(rows)
+        transaction.on_commit(wake)
+    return len(rows)
+
+
+def outbox_rows(pool_name: str, events: Sequence[Event]) -> list[WebhookEvent]:
+    """The unsaved outbox rows of ``events``: one per event per endpoint that wants it."""
     targets = webhooks.endpoints()
     if not targets or not events:
-        return 0
+        return []
     now = timezone.now()
     rows = []
     for event in events:
@@ -83,13 +92,11 @@ def enqueue(pool_name: str, events: Sequence[Event]) -> int:
             for endpoint in targets
             if endpoint.wants(event.type)
         ]
-    if rows:
-        WebhookEvent.objects.bulk_create(rows)
-        transaction.on_commit(_wake)
-    return len(rows)
+    return rows
 
 
-def _wake() -> None:
+def wake() -> None:
+    """Tell this process's senders that events were committed."""
     for wake in list(wakers):
         wake()
 
@@ -190,7 +197,7 @@ def retry(events: QuerySet[WebhookEvent]) -> int:
         status=PENDING, next_attempt=now, leased_until=None, created=now
     )
     if queued:
-        transaction.on_commit(_wake)
+        transaction.on_commit(wake)
     return queued
 
 

@@ -294,3 +294,33 @@ def test_a_call_starts_at_its_earliest_join_whatever_the_commit_order():
     (call,) = Call.objects.all()
     assert call.started == asked_first.joined
     assert (call.peak_peers, call.stay_count, call.live_peers) == (2, 2, 2)
+
+
+async def test_on_postgresql_a_join_writes_its_history_in_its_one_batch(
+    connect, hooks, monkeypatch
+):
+    from django.db import connection
+
+    from rtcpool_django import entry
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the batched join is PostgreSQL's")
+
+    def no_orm(peer):
+        raise AssertionError("the join left its batch")
+
+    monkeypatch.setattr(entry, "_enter_orm", no_orm)
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    (call,) = await calls()
+    assert (call.peak_peers, call.stay_count, call.live_peers) == (2, 2, 2)
+    assert [str(s.peer_id) for s in await stays()] == [a.id, b.id]
+    assert await event_types() == ["pool.started", "peer.joined", "peer.joined"]
+    await pools.acreate_pool("small", max_peers=1)
+    c, d = await connect(), await connect()
+    await c.join("small")
+    await d.send("rtc:join", {"pool": "small"})
+    await d.error("pool_full")  # refused: nothing of it is written
+    assert [str(s.peer_id) for s in await stays("small")] == [c.id]
+    assert await event_types("small") == ["pool.started", "peer.joined"]
