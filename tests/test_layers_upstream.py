@@ -2,9 +2,9 @@
 upgrade changes any of them, these tests fail with what changed and what to review, instead
 of the layer silently disagreeing with stock processes about keys, encoding or routing.
 
-To accept a new channels_redis: read the changed code, adapt layers/core.py, layers/reader.py,
-layers/scripts.py, run tests/test_layers*.py, then record the new digests and widen the pin of
-the ``redis`` extra in pyproject.toml."""
+To accept a new channels_redis: read the changed code, adapt rtcpool_django/layers/ (core.py,
+outages.py, reader.py, scripts.py), run tests/test_layers*.py, then record the new digests
+and widen the pin of the ``redis`` extra in pyproject.toml."""
 
 from __future__ import annotations
 
@@ -90,7 +90,7 @@ def test_upstream_internals_are_those_the_layer_was_written_for():
         f"\n\n!!! channels_redis {channels_redis.__version__} changed internals that "
         f"rtcpool_django.layers (written for {WRITTEN_FOR}) overrides or relies on !!!\n"
         f"  gone:    {missing}\n  changed: {changed}\n"
-        "Review them against rtcpool_django/layers/ (core.py, reader.py, scripts.py) "
+        "Review them against rtcpool_django/layers/ (core, outages, reader, scripts) "
         "before trusting the layer; see this module's docstring.\n"
     )
 

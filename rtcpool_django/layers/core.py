@@ -31,12 +31,9 @@ What differs, and why:
   (non-``!``) channels are received exactly as stock does. A ``receive()`` still pending
   when ``close_pools`` runs waits until the next ``receive()`` starts the reader again.
 * The reader survives Redis outages: receivers keep waiting, the reader retries with capped
-  exponential backoff, logs one warning when the outage starts and one info when it ends,
-  sets ``connected`` and calls the ``on_reconnect`` callbacks, so the app can restore group
-  memberships. Sends during an outage raise (redis-py's ``ConnectionError``). ``connected``
-  belongs to the layer, not to one reader task: whichever reader (or :meth:`probe`, which
-  a process with nothing to receive calls) next reaches a shard that was lost reports it
-  back, so an outage that outlived every receiver still ends.
+  exponential backoff, and the layer reports ``connected`` and calls the ``on_reconnect``
+  callbacks, so the app can restore group memberships (``layers.outages``). Sends during an
+  outage raise (redis-py's ``ConnectionError``).
 * The reader's BZPOPMIN waits less than the connections' read timeout, so redis-py 8's 5 s
   default ``socket_timeout`` (channels_redis #422) does not break idle receivers; the
   ``rtcpool.E004`` check does not apply to this layer.
@@ -64,24 +61,24 @@ import itertools
 import logging
 import math
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
 from channels.exceptions import ChannelFull
 from channels_redis import core
-from redis import exceptions as redis_exceptions
 from redis.asyncio import BlockingConnectionPool
 
 from ..loops import PerLoop
 from .buffers import ChannelBuffer
-from .reader import REDIS_DOWN, ProcessChannelReader
+from .outages import OutageTracking
+from .reader import ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
-from .sender import Pending, ShardSender
+from .sender import Pending, ShardBatch, ShardSender
 
 logger = logging.getLogger("rtcpool_django.layers")
 
 
-class RedisChannelLayer(core.RedisChannelLayer):
+class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
     """``channels_redis`` layer with one round trip per send and batched receives.
 
     Same constructor as the stock layer, plus ``receive_batch_size``; ``capacity`` defaults
@@ -127,15 +124,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
         self.receive_buffer: dict[str, ChannelBuffer] = {}
         #: Messages dropped from full local buffers (consumers that stopped reading).
         self.dropped_messages = 0
-        #: False while a reader cannot reach Redis; True otherwise.
-        self.connected = True
-        #: ``time.monotonic()`` when ``connected`` turned false; None while connected.
-        self.down_since: float | None = None
-        # Shards a reader or a probe failed to reach and nothing has reached since.
-        self._down_shards: set[int] = set()
         self._readers: dict[str, ProcessChannelReader] = {}
-        self._reconnect_callbacks: list[Callable[[], Any]] = []
-        self._callback_tasks: set[asyncio.Task[Any]] = set()
         self._last_score = 0.0
         self._senders: PerLoop[int, ShardSender] = PerLoop(lambda index: ShardSender(self, index))
         self._swept_at = time.monotonic()
@@ -176,7 +165,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
     async def deliver_batch(self, index: int, items: list[Pending]) -> list[int]:
         """Run the delivery script for ``(key, capacity, score, payload, _)`` items on
         one shard; returns the positions of the refused ones (called by the senders)."""
-        batch = _ShardBatch()
+        batch = ShardBatch()
         for number, (key, capacity, score, payload, _) in enumerate(items):
             batch.add(number, key, capacity, score)
             batch.payloads.append(payload)
@@ -223,7 +212,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
         refused = await asyncio.gather(*futures)
         return [name for name, full in zip(names, refused, strict=True) if full]
 
-    async def _deliver_all(self, by_shard: dict[int, _ShardBatch], cutoff: int) -> list[int]:
+    async def _deliver_all(self, by_shard: dict[int, ShardBatch], cutoff: int) -> list[int]:
         """Run the delivery script on every shard at once; message numbers refused."""
         if len(by_shard) == 1:
             ((index, batch),) = by_shard.items()
@@ -239,7 +228,7 @@ class RedisChannelLayer(core.RedisChannelLayer):
             refused.extend(result)
         return refused
 
-    async def _deliver(self, index: int, batch: _ShardBatch, cutoff: int) -> list[int]:
+    async def _deliver(self, index: int, batch: ShardBatch, cutoff: int) -> list[int]:
         connection = self.connection(index)
         refused: list[int] = []
         for start in range(0, len(batch.numbers), self.SEND_CHUNK):
@@ -289,10 +278,10 @@ class RedisChannelLayer(core.RedisChannelLayer):
         by_connection, payloads, capacities = self._map_channel_keys_to_connection(
             channel_names, message
         )
-        by_shard: dict[int, _ShardBatch] = {}
+        by_shard: dict[int, ShardBatch] = {}
         number = itertools.count()
         for index, channel_keys in by_connection.items():
-            batch = by_shard.setdefault(index, _ShardBatch())
+            batch = by_shard.setdefault(index, ShardBatch())
             for key in channel_keys:
                 batch.add(next(number), key, capacities[key], self._score())
                 batch.payloads.append(payloads[key])
@@ -377,94 +366,6 @@ class RedisChannelLayer(core.RedisChannelLayer):
                 del self.receive_buffer[channel]
                 logger.debug("Dropped %s unread messages of channel %s", len(buffer), channel)
 
-    # --- connection state ------------------------------------------------------------------
-
-    def on_reconnect(self, callback: Callable[[], Awaitable[Any] | None]) -> Callable[[], None]:
-        """Call ``callback()`` each time a reader reaches Redis again after an outage.
-
-        Redis may have come back empty (restarted without persistence): the callback is the
-        place to re-add group memberships. A coroutine function is run as a task on the
-        reader's event loop. Returns a function that unregisters the callback.
-        """
-        self._reconnect_callbacks.append(callback)
-
-        def remove() -> None:
-            if callback in self._reconnect_callbacks:
-                self._reconnect_callbacks.remove(callback)
-
-        return remove
-
-    async def probe(self, timeout: float = 1.0) -> bool:
-        """PING every shard (at most ``timeout`` seconds); returns ``connected`` after it.
-
-        The readers only see Redis while something receives: a process whose last receiver
-        left during an outage calls this to learn that Redis is back (or, idle, that it is
-        gone). It updates ``connected`` and calls the ``on_reconnect`` callbacks as a
-        reader does."""
-
-        async def ping(index: int) -> None:
-            try:
-                async with asyncio.timeout(timeout):
-                    try:
-                        await self.connection(index).ping()
-                    except REDIS_DOWN:
-                        # A pooled connection that broke with an outage fails its first
-                        # command after Redis is back; a fresh one tells the truth.
-                        await self.connection(index).ping()
-            except (*REDIS_DOWN, redis_exceptions.RedisError) as exc:
-                self.outage_started(index, exc)
-            else:
-                self.outage_ended(index)
-
-        await asyncio.gather(*(ping(index) for index in range(self.ring_size)))
-        return self.connected
-
-    def outage_started(self, index: int, exc: BaseException) -> None:
-        """Shard ``index`` could not be reached (called by the readers and :meth:`probe`):
-        the layer is down until it is again. Logs once per outage."""
-        self._down_shards.add(index)
-        if self.connected:
-            self.connected = False
-            self.down_since = time.monotonic()
-            logger.warning(
-                "Channel layer cannot reach Redis (%s: %s); receivers keep waiting, retrying.",
-                type(exc).__name__,
-                exc,
-            )
-
-    def outage_ended(self, index: int | None = None) -> None:
-        """Shard ``index`` (every shard: None) answered (called by the readers and
-        :meth:`probe`); once no shard is known down, the layer is connected again and the
-        ``on_reconnect`` callbacks run."""
-        if index is None:
-            self._down_shards.clear()
-        else:
-            self._down_shards.discard(index)
-        if self.connected or self._down_shards:
-            return
-        self.connected = True
-        if self.down_since is not None:
-            logger.info(
-                "Channel layer reaches Redis again after %.1f s.",
-                time.monotonic() - self.down_since,
-            )
-        self.down_since = None
-        for callback in list(self._reconnect_callbacks):
-            try:
-                result = callback()
-            except Exception:
-                logger.exception("on_reconnect callback %r failed", callback)
-                continue
-            if asyncio.iscoroutine(result):
-                task = asyncio.ensure_future(result)
-                self._callback_tasks.add(task)
-                task.add_done_callback(self._callback_done)
-
-    def _callback_done(self, task: asyncio.Task[Any]) -> None:
-        self._callback_tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            logger.error("on_reconnect callback failed", exc_info=task.exception())
-
     # --- flush / close ---------------------------------------------------------------------
 
     async def flush(self) -> None:
@@ -482,20 +383,3 @@ class RedisChannelLayer(core.RedisChannelLayer):
     async def _stop_readers(self) -> None:
         for process_channel in self._readers.values():
             await process_channel.stop()
-
-
-class _ShardBatch:
-    """The messages of one ``send_many`` / ``group_send`` call bound for one shard."""
-
-    def __init__(self) -> None:
-        self.numbers: list[int] = []
-        self.keys: list[str | bytes] = []
-        self.capacities: list[int] = []
-        self.scores: list[float] = []
-        self.payloads: list[bytes] = []
-
-    def add(self, number: int, key: str | bytes, capacity: int, score: float) -> None:
-        self.numbers.append(number)
-        self.keys.append(key)
-        self.capacities.append(capacity)
-        self.scores.append(score)

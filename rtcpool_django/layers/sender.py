@@ -81,6 +81,23 @@ class ShardSender:
                     future.set_result(number in refused)
 
 
+class ShardBatch:
+    """The messages of one ``send_many`` / ``group_send`` call bound for one shard."""
+
+    def __init__(self) -> None:
+        self.numbers: list[int] = []
+        self.keys: list[str | bytes] = []
+        self.capacities: list[int] = []
+        self.scores: list[float] = []
+        self.payloads: list[bytes] = []
+
+    def add(self, number: int, key: str | bytes, capacity: int, score: float) -> None:
+        self.numbers.append(number)
+        self.keys.append(key)
+        self.capacities.append(capacity)
+        self.scores.append(score)
+
+
 def _quiet(future: asyncio.Future[Any]) -> None:
     # A sender cancelled meanwhile never reads its exception: do not log it as unretrieved.
     future.add_done_callback(lambda f: f.cancelled() or f.exception())
