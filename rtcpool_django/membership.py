@@ -6,6 +6,11 @@ notices for the peers it saw; the caller delivers them once the change is commit
 (:mod:`rtcpool_django.delivery`). Everything here is synchronous ORM work, run on the
 ORM threads by the ``a``-prefixed functions of :mod:`rtcpool_django.pools`.
 
+Joins and departures come in batches (:mod:`rtcpool_django.group_commit`): the joins of a
+batch are admitted one by one (:mod:`rtcpool_django.admission`), then enter their pools in
+one transaction (:mod:`rtcpool_django.entry`), and a batch of departures leaves in one
+transaction (:mod:`rtcpool_django.departures`). A join refused or failing fails alone.
+
 Each transaction also writes what happened (:mod:`rtcpool_django.history`: stays, calls
 and the webhook outbox) with one ``history.record_*`` call for all the peers it affects,
 so history never disagrees with the live rows.
@@ -21,8 +26,8 @@ Django logs the receiver's exception (logger ``django.dispatch``).
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
-from collections.abc import Iterable, Mapping
+import uuid
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -30,10 +35,13 @@ from typing import Any
 from django.db import transaction
 from django.db.models import QuerySet
 from django.dispatch import Signal
+from django.utils import timezone
 
-from . import history, messages, signals
+from . import history, messages, policy, signals
 from .admission import admit, initial_description, joiner, pool_for_join
-from .entry import enter
+from .conf import rtcpool_settings
+from .departures import depart_many
+from .entry import Entered, Entry, Readmit, enter_many
 from .messages import Outbox
 from .models import Peer, Pool
 
@@ -55,21 +63,88 @@ def announce(signal: Signal, sender: type, **kwargs: Any) -> None:
     transaction.on_commit(functools.partial(signal.send_robust, sender, **kwargs))
 
 
+@dataclass(frozen=True)
+class JoinRequest:
+    """A connection asking to join the pool named ``requested``."""
+
+    requested: str
+    channel_name: str
+    worker: str
+    scope: Mapping[str, Any]
+
+
 def join(
     requested: str, channel_name: str, worker: str, scope: Mapping[str, Any]
 ) -> tuple[Joined, Outbox]:
     """Admit and insert a new peer; raises ``ProtocolError`` for a refused join."""
-    admitted = admit(requested, scope, joiner(scope))
-    pool = pool_for_join(admitted, scope)
-    user = admitted.user
-    description = initial_description(admitted, scope, pool)
-    peer, others = enter(
-        pool, channel_name=channel_name, description=description, user=user, worker=worker
-    )
-    announce(signals.peer_joined, Peer, peer=peer, pool=pool)
+    [outcome] = join_many([JoinRequest(requested, channel_name, worker, scope)])
+    if isinstance(outcome, Exception):
+        raise outcome
+    return outcome
 
+
+def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | Exception]:
+    """Admit each join, then enter all admitted ones in one transaction; one outcome per
+    request, in order: the join and its notices, or the exception it alone failed with
+    (``ProtocolError`` for a refusal)."""
+    outcomes: list[tuple[Joined, Outbox] | Exception | None] = [None] * len(requests)
+    admitted: list[tuple[int, Entry]] = []
+    for n, request in enumerate(requests):
+        try:
+            admitted.append((n, _admitted(request)))
+        except Exception as exc:
+            outcomes[n] = exc
+    readmit = []
+    entered = enter_many([entry for _, entry in admitted]) if admitted else []
+    for (n, _), outcome in zip(admitted, entered, strict=True):
+        if isinstance(outcome, Readmit):
+            readmit.append(n)
+        elif isinstance(outcome, Exception):
+            outcomes[n] = outcome
+        else:
+            outcomes[n] = _joined(outcome)
+    for n in readmit:
+        # Created meanwhile by another join, not as this one assumed (rare): once more,
+        # against the row that exists.
+        outcomes[n] = join_many([requests[n]])[0]
+    assert all(outcome is not None for outcome in outcomes)
+    return outcomes  # type: ignore[return-value]
+
+
+def _admitted(request: JoinRequest) -> Entry:
+    """The entry of an admitted join; raises ``ProtocolError`` for a refused one."""
+    scope = request.scope
+    admission = admit(request.requested, scope, joiner(scope))
+    pool, assumed = admission.pool, None
+    given, _ = admission.entrant.description
+    if (
+        pool.pk is None
+        and not given
+        and (rtcpool_settings.INITIAL_DESCRIPTION is policy.initial_description)
+    ):
+        # Admitted against the pool joining creates: entry.enter_many creates it with the
+        # join, or meets the one another join created meanwhile (then, if it is not the
+        # same, the join is admitted again against it).
+        assumed = pool
+    else:
+        # A description hook is given the saved pool: create it first.
+        pool = pool_for_join(admission, scope)
+    peer = Peer(
+        id=uuid.uuid4(),
+        channel_name=request.channel_name,
+        description=initial_description(admission, scope, pool),
+        user=admission.user,
+        joined=timezone.now(),
+        worker=request.worker,
+    )
+    return Entry(peer=peer, pool_name=pool.name, assumed=assumed)
+
+
+def _joined(entered: Entered) -> tuple[Joined, Outbox]:
+    peer, pool, others = entered.peer, entered.pool, entered.others
+    announce(signals.peer_joined, Peer, peer=peer, pool=pool)
     peer_id = str(peer.id)
-    notice = messages.peer(pool.pk, peer_id, channel_name, peer.description)
+    notice = messages.peer(pool.pk, peer_id, peer.channel_name, peer.description)
     joined = Joined(
         peer_id=peer_id,
         pool_id=pool.pk,
@@ -87,37 +162,34 @@ def remove(
     reason: str,
     left_at: datetime | Mapping[str, datetime] | None = None,
 ) -> tuple[Outbox, int]:
-    """Delete peers, pool by pool under the pool lock; tell the rest of each pool.
+    """Delete peers in one transaction under their pools' locks; tell the rest of each
+    pool. Returns the notices and how many peers were removed.
 
     Removed peers whose socket may still be open (kick, prune) are sent ``rtcpool.kick``
     so their consumer closes the socket; a peer leaving by itself needs no such notice.
     Their stays end at ``left_at`` (now by default; one moment, or one per peer id).
     """
-    by_pool: dict[int, list[str]] = defaultdict(list)
-    for pk, pool_id in Peer.objects.filter(pk__in=list(peer_ids)).values_list("id", "pool_id"):
-        by_pool[pool_id].append(str(pk))
+    outbox, removed = remove_each([(str(pk), reason) for pk in peer_ids], left_at=left_at)
+    return outbox, len(removed)
+
+
+def remove_each(
+    departures: Sequence[tuple[str, str]],
+    *,
+    left_at: datetime | Mapping[str, datetime] | None = None,
+) -> tuple[Outbox, set[str]]:
+    """:func:`remove` of ``(peer id, reason)`` pairs, each with its own reason; the notices
+    and the ids of the peers removed."""
+    reasons = dict(departures)
     outbox: Outbox = []
-    removed = 0
-    for pool_id, ids in by_pool.items():
-        with transaction.atomic():
-            pool = Pool.objects.select_for_update().filter(pk=pool_id).first()
-            if pool is None:
-                continue
-            gone = list(
-                Peer.objects.filter(pk__in=ids).values_list("id", "channel_name", "description")
-            )
-            Peer.objects.filter(pk__in=ids).delete()
-            history.record_left(
-                pool, [(pk, desc) for pk, _, desc in gone], reason=reason, at=left_at
-            )
-            remaining = channels(Peer.objects.filter(pool_id=pool_id))
-        removed += len(gone)
-        for pk, channel, _ in gone:
-            peer_id = str(pk)
-            outbox += [(c, messages.leave(pool_id, peer_id)) for c in remaining]
-            if reason != "left":
-                outbox.append((channel, messages.kick(pool_id, peer_id)))
-            announce(signals.peer_left, Peer, peer_id=peer_id, pool=pool, reason=reason)
+    removed = set()
+    for gone in depart_many(reasons, reasons=reasons, left_at=left_at):
+        removed.add(gone.peer_id)
+        pool_id, reason = gone.pool.pk, reasons[gone.peer_id]
+        outbox += [(c, messages.leave(pool_id, gone.peer_id)) for c in gone.staying]
+        if reason != "left":
+            outbox.append((gone.channel, messages.kick(pool_id, gone.peer_id)))
+        announce(signals.peer_left, Peer, peer_id=gone.peer_id, pool=gone.pool, reason=reason)
     return outbox, removed
 
 

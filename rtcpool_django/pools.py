@@ -20,6 +20,7 @@ that must hear about a change, and a direct ``send`` raises ``ChannelFull`` wher
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Container, Mapping
@@ -32,6 +33,7 @@ from . import liveness, membership
 from .admission import join_refusal, may_join
 from .database import run_in_thread
 from .delivery import Undelivered, deliver, deliver_on_commit
+from .group_commit import GroupCommit
 from .history import pool_calls, pool_stays
 from .history import prune as prune_calls
 from .membership import Joined
@@ -200,9 +202,36 @@ async def ajoin(
     Every other peer gets ``rtcpool.peer`` before this returns, so a relay the joiner
     sends afterwards can never overtake the news of its arrival.
     """
-    joined, outbox = await run_in_thread(membership.join, requested, channel_name, worker, scope)
-    await deliver(outbox)
+    request = membership.JoinRequest(requested, channel_name, worker, scope)
+    joined, delivered = await _joins.submit(request)
+    await asyncio.shield(delivered)  # the notices of its whole batch, shared
     return joined
+
+
+async def _join_batch(
+    requests: list[membership.JoinRequest],
+) -> list[tuple[Joined, asyncio.Future[Undelivered]] | Exception]:
+    """Joins that arrived together: one thread hop and one transaction for all of them,
+    then one delivery of all their notices, which each join's caller awaits."""
+    outcomes = await run_in_thread(membership.join_many, requests)
+    outbox = [item for o in outcomes if not isinstance(o, Exception) for item in o[1]]
+    delivered = asyncio.ensure_future(deliver(outbox))
+    return [o if isinstance(o, Exception) else (o[0], delivered) for o in outcomes]
+
+
+async def _departure_batch(
+    departures: list[tuple[str, str]],
+) -> list[tuple[bool, asyncio.Future[Undelivered]]]:
+    """Departures (peer id, reason) that arrived together: one transaction, one delivery."""
+    outbox, removed = await run_in_thread(membership.remove_each, departures)
+    delivered = asyncio.ensure_future(deliver(outbox))
+    return [(peer_id in removed, delivered) for peer_id, _ in departures]
+
+
+# Group commit (rtcpool_django.group_commit): the joins, and the departures, that arrive
+# while a batch of their kind is in flight go together in the next one.
+_joins = GroupCommit(_join_batch)
+_departures = GroupCommit(_departure_batch)
 
 
 async def amay_join(requested: str, *, scope: Mapping[str, Any], user: Any) -> bool:
@@ -220,9 +249,9 @@ def leave(peer: Peer | str | uuid.UUID) -> bool:
 
 async def aleave(peer: Peer | str | uuid.UUID) -> bool:
     """Async :func:`leave`."""
-    outbox, removed = await run_in_thread(membership.remove, [_peer_id(peer)], reason="left")
-    await deliver(outbox)
-    return removed > 0
+    removed, delivered = await _departures.submit((_peer_id(peer), "left"))
+    await asyncio.shield(delivered)
+    return removed
 
 
 # --- back-end control --------------------------------------------------------------------
@@ -271,9 +300,9 @@ def kick(peer: Peer | str | uuid.UUID) -> bool:
 
 async def akick(peer: Peer | str | uuid.UUID) -> bool:
     """Async :func:`kick`."""
-    outbox, removed = await run_in_thread(membership.remove, [_peer_id(peer)], reason="kicked")
-    await deliver(outbox)
-    return removed > 0
+    removed, delivered = await _departures.submit((_peer_id(peer), "kicked"))
+    await asyncio.shield(delivered)
+    return removed
 
 
 # --- dead workers ------------------------------------------------------------------------

@@ -1,0 +1,57 @@
+"""Several SQL statements in one round trip: what the join and departure transactions use
+on PostgreSQL (psycopg 3 with client-side binding, Django's default for it), where a
+transaction sent as one batch holds its row locks only inside the server, never across a
+Python thread waiting for the GIL."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.db import connection
+from django.db.models import Field
+
+logger = logging.getLogger("rtcpool_django")
+
+
+def can_batch() -> bool:
+    """Whether this thread's connection takes several statements in one ``execute``."""
+    if connection.vendor != "postgresql" or not connection.get_autocommit():
+        return False
+    try:
+        import psycopg
+    except ImportError:  # psycopg2: one statement per execute
+        return False
+    connection.ensure_connection()
+    return not connection.settings_dict["OPTIONS"].get("server_side_binding") and isinstance(
+        connection.connection, psycopg.Connection
+    )
+
+
+def execute_batch(sql: str, params: list[Any]) -> list[list[tuple[Any, ...]]]:
+    """Run ``sql`` (statements separated by ``;``, a transaction of its own) in one round
+    trip; the rows of each statement, in order (empty for those that return none)."""
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, params)
+            results = []
+            while True:
+                results.append(list(cursor.fetchall()) if cursor.description else [])
+                if not cursor.nextset():
+                    break
+        except BaseException:
+            # A statement failed (the batch stopped there, inside its transaction): end it.
+            # On a connection that died with the batch the ROLLBACK fails too; the batch's
+            # error is the one to see (and the one a retry goes by), so it is raised.
+            try:
+                cursor.execute("ROLLBACK")
+            except Exception as exc:
+                logger.debug("rtcpool: ROLLBACK after a failed batch failed: %r", exc)
+            raise
+    return results
+
+
+def column(field: Field[Any, Any]) -> str:
+    """The database column of a concrete field."""
+    assert field.column is not None
+    return field.column
