@@ -13,6 +13,7 @@ Results = dict[str, dict[str, dict[str, Any]]]
 CORRECTNESS = {
     "join": ("wrong_views", "duplicates", "failed_handshakes"),
     "leave": ("missing", "duplicate", "stray", "failed_handshakes", "wrong_before"),
+    "churn": ("failed",),
 }
 
 
@@ -57,6 +58,8 @@ COLUMNS: dict[str, list[Column]] = {
         ("failed", lambda r, f: str(r["failed_handshakes"])),
         ("dup", lambda r, f: str(r["duplicates"])),
         ("client CPU", lambda r, f: percent(r["client_cpu"])),
+        ("connects/s", lambda r, f: number(r.get("connects_per_s"), 0)),
+        ("x floor", lambda r, f: ratio(r.get("connects_per_s"), f.get("connects_per_s"))),
     ],
     "leave": [
         ("leaves/s", lambda r, f: number(r["leaves_per_s"], 0)),
@@ -72,6 +75,14 @@ COLUMNS: dict[str, list[Column]] = {
         ("failed", lambda r, f: str(r["failed_handshakes"] + r["wrong_before"])),
         ("client CPU", lambda r, f: percent(r["client_cpu"])),
     ],
+    "churn": [
+        ("cycles/s", lambda r, f: number(r["cycles_per_s"], 0)),
+        ("x floor", lambda r, f: ratio(r["cycles_per_s"], f.get("cycles_per_s"))),
+        ("RSS after 1/10 MB", lambda r, f: number(r["rss_early_mb"], 1)),
+        ("RSS at end MB", lambda r, f: number(r["rss_end_mb"], 1)),
+        ("growth", lambda r, f: number(r["rss_growth"])),
+        ("failed", lambda r, f: str(r["failed"])),
+    ],
 }
 
 
@@ -85,6 +96,11 @@ def title(scenario: str, params: dict[str, Any]) -> str:
         )
     if scenario == "join":
         return f"join: {params['peers']} peers join pools of {params['pool_size']} at once"
+    if scenario == "churn":
+        return (
+            f"churn: {params['cycles']} join-and-leave cycles, {params['concurrency']} at a "
+            f"time, pools of about {params['pool_size']}"
+        )
     return (
         f"leave: {params['peers']} peers in pools of {params['pool_size']}, every other one "
         "leaves at once"

@@ -40,7 +40,9 @@ from benchmarks.setups import (
     raise_nofile_limit,
 )
 
-SCENARIOS = ("rtt", "throughput", "join", "leave")
+SCENARIOS = ("rtt", "throughput", "join", "leave", "churn")
+# Scenarios run when none is named (churn, a memory figure, takes minutes).
+DEFAULT_SCENARIOS = ("rtt", "throughput", "join", "leave")
 
 # Counts of a full run and of --smoke; an option given on the command line wins.
 FULL = {
@@ -50,8 +52,10 @@ FULL = {
     "seconds": 10.0,
     "peers": 1000,
     "pool_size": 10,
+    "cycles": 20_000,
+    "concurrency": 50,
 }
-SMOKE = {**FULL, "round_trips": 20, "pairs": 2, "messages": 20, "peers": 40}
+SMOKE = {**FULL, "round_trips": 20, "pairs": 2, "messages": 20, "peers": 40, "cycles": 100}
 SMOKE_LIMITS = scenarios.Limits(connect=15, run=30, join=20, quiet=0.5, settle=15)
 
 
@@ -72,7 +76,9 @@ async def warm_up(ports: list[int]) -> None:
             await client.ws.close()
 
 
-def scenario_call(name: str, params: dict[str, Any], limits: scenarios.Limits, smoke: bool):
+def scenario_call(
+    name: str, params: dict[str, Any], limits: scenarios.Limits, smoke: bool, servers: Servers
+) -> Callable[[list[int]], Awaitable[dict[str, Any]]]:
     """The coroutine factory of scenario ``name`` for a list of ports."""
     calls: dict[str, Callable[[list[int]], Awaitable[dict[str, Any]]]] = {
         "rtt": lambda ports: scenarios.rtt(
@@ -91,6 +97,9 @@ def scenario_call(name: str, params: dict[str, Any], limits: scenarios.Limits, s
         ),
         "leave": lambda ports: storms.leave_storm(
             ports, params["peers"], params["pool_size"], limits
+        ),
+        "churn": lambda ports: storms.churn(
+            ports, params["cycles"], params["concurrency"], params["pool_size"], limits, servers.rss
         ),
     }
     return calls[name]
@@ -117,7 +126,8 @@ def measure(
             for name in chosen:
                 progress(f"{setup.name}: {name}")
                 try:
-                    figures = run_async(scenario_call(name, params, limits, smoke)(servers.ports))
+                    call = scenario_call(name, params, limits, smoke, servers)
+                    figures = run_async(call(servers.ports))
                     rows[name] = {**base, "status": "ok", **figures}
                 except Exception as exc:
                     error = f"{type(exc).__name__}: {exc}".rstrip(": ")
@@ -150,7 +160,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "--scenario",
         action="append",
         choices=SCENARIOS,
-        help="a scenario to run (repeatable; default: all)",
+        help="a scenario to run (repeatable; default: all but churn)",
     )
     parser.add_argument("--smoke", action="store_true", help="tiny counts: seconds in total")
     parser.add_argument("--json", metavar="FILE", type=Path, help="also write all results here")
@@ -159,7 +169,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--messages", type=int, help="throughput: relayed messages per pair")
     parser.add_argument("--seconds", type=float, help="throughput: at most this long")
     parser.add_argument("--peers", type=int, help="join, leave: peers that join at once")
-    parser.add_argument("--pool-size", type=int, help="join, leave: peers per pool")
+    parser.add_argument("--pool-size", type=int, help="join, leave, churn: peers per pool")
+    parser.add_argument("--cycles", type=int, help="churn: join-and-leave cycles")
+    parser.add_argument("--concurrency", type=int, help="churn: cycles at a time")
     args = parser.parse_args(argv)
     unknown = [name for name in args.setups if name not in SETUPS and name != FLOOR.name]
     if unknown:
@@ -187,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def measure_all(args: argparse.Namespace) -> int:
     """Run the chosen scenarios on the floor and every chosen setup; print the tables."""
-    chosen = [name for name in SCENARIOS if name in (args.scenario or SCENARIOS)]
+    chosen = [name for name in SCENARIOS if name in (args.scenario or DEFAULT_SCENARIOS)]
     counts = SMOKE if args.smoke else FULL
     params = {key: getattr(args, key) or value for key, value in counts.items()}
     limits = SMOKE_LIMITS if args.smoke else scenarios.Limits()

@@ -37,6 +37,7 @@ class Setup:
     workers: int = 1
     reference: bool = False  # a third-party server: reported, never fails the smoke run
     sqlite: bool = False  # SQLite even when the run has DATABASE_URL (the embedded default)
+    asgi: str = "example_project.asgi:application"
 
     @property
     def django(self) -> bool:
@@ -54,6 +55,7 @@ SETUPS = {
         Setup("embedded", "daphne", sqlite=True),
         Setup("memory", "daphne"),
         Setup("memory-stock", "daphne", STOCK_MEMORY),
+        Setup("memory-noauth", "daphne", asgi="benchmarks.asgi_noauth:application"),
         Setup("stock", "daphne", CORE, 2),
         Setup("ours", "daphne", OURS, 2),
         Setup("pubsub", "daphne", PUBSUB, 2),
@@ -203,7 +205,7 @@ class Servers:
         else:
             args = ["-m", "uvicorn", "--log-level", "warning", "--host", "127.0.0.1"]
             args += ["--port", str(port), "--ws", "websockets"]
-        return [sys.executable, *args, "example_project.asgi:application"]
+        return [sys.executable, *args, self.setup.asgi]
 
     def env(self) -> dict[str, str]:
         if not self.setup.django:
@@ -236,6 +238,16 @@ class Servers:
 
     def __exit__(self, *exc_info: object) -> None:
         self.stop()
+
+    def rss(self) -> int:
+        """The resident memory of the setup's processes, in bytes (Linux)."""
+        total = 0
+        for process in self.processes:
+            with open(f"/proc/{process.pid}/status") as status:
+                for line in status:
+                    if line.startswith("VmRSS:"):
+                        total += int(line.split()[1]) * 1024
+        return total
 
     def crashed(self) -> str | None:
         """The log tail of a worker that exited, if any did."""

@@ -12,6 +12,7 @@ import contextlib
 import time
 import uuid
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -227,7 +228,9 @@ async def join_storm(
     ``rtc:joined.peers`` + ``rtc:peer`` - ``rtc:close``) must equal the other live peers
     of its pool."""
     storm = Storm(ports, peers, pool_size)
+    opening = time.perf_counter()
     await storm.connect_all(limits)
+    opening = time.perf_counter() - opening
     cpu = time.process_time()
     await storm.join_all(limits)
     cpu = time.process_time() - cpu
@@ -245,6 +248,8 @@ async def join_storm(
         "pool_size": pool_size,
         "joined": len(joined),
         "joins_per_s": len(joined) / span if span else 0.0,
+        # Opening the sockets (at most 100 handshakes at a time), before any join.
+        "connects_per_s": len(connected) / opening if opening else 0.0,
         "p50_ms": percentile(latencies, 0.5) if latencies else None,
         "p99_ms": percentile(latencies, 0.99) if latencies else None,
         "wrong_views": wrong,
@@ -334,4 +339,59 @@ async def leave_storm(
         "settled": settled,
         "problems": storm.problems(why),
         "client_cpu": cpu / span if span else 0.0,
+    }
+
+
+async def churn(
+    ports: list[int],
+    cycles: int,
+    concurrency: int,
+    pool_size: int,
+    limits: Limits,
+    rss: Callable[[], int],
+) -> dict[str, Any]:
+    """``cycles`` join-and-leave cycles, ``concurrency`` at a time, into pools of about
+    ``pool_size`` that stay busy: each cycle opens a socket, joins, waits for
+    ``rtc:joined`` and closes. Figures: cycles/s, and the servers' resident memory
+    (``rss()``, bytes) after the first tenth of the cycles and at the end."""
+    pools = max(1, concurrency // pool_size)
+    run = uuid.uuid4().hex[:8]
+    done = failed = 0
+    early: int | None = None
+    mark = max(1, cycles // 10)
+    counter = iter(range(cycles))
+
+    async def cycle(n: int) -> None:
+        nonlocal done, failed, early
+        try:
+            ws = await connect(ports[n % len(ports)])
+            try:
+                await ws.send(frame("rtc:join", {"pool": f"churn-{run}-{n % pools}"}))
+                while loads(await ws.recv())["type"] != "rtc:joined":
+                    pass
+            finally:
+                await ws.close()
+        except (OSError, WebSocketException):
+            failed += 1
+        done += 1
+        if done == mark:
+            early = rss()
+
+    async def worker() -> None:
+        for n in counter:
+            await cycle(n)
+
+    began = time.perf_counter()
+    async with asyncio.timeout(limits.run * 10):
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+    elapsed = time.perf_counter() - began
+    await asyncio.sleep(limits.quiet)  # the last departures
+    end = rss()
+    return {
+        "cycles": cycles,
+        "failed": failed,
+        "cycles_per_s": cycles / elapsed,
+        "rss_early_mb": (early or 0) / 2**20,
+        "rss_end_mb": end / 2**20,
+        "rss_growth": end / early if early else None,
     }

@@ -237,3 +237,12 @@ async def test_a_server_that_refuses_the_connection_is_a_failed_handshake() -> N
         storm = await storms.join_storm([port], 4, 2, LIMITS)
     assert storm["failed_handshakes"] == 4 and storm["joined"] == 0
     assert storm["problems"] == {"connect: InvalidStatus": 4}
+
+
+async def test_the_churn_on_the_floor_completes_every_cycle_and_samples_memory() -> None:
+    samples = iter([100 * 2**20, 105 * 2**20])
+    async with listening(Relay().handle) as ports:
+        churn = await storms.churn(ports, 30, 5, 2, LIMITS, rss=lambda: next(samples))
+    assert churn["cycles"] == 30 and churn["failed"] == 0 and churn["cycles_per_s"] > 0
+    assert (churn["rss_early_mb"], churn["rss_end_mb"]) == (100, 105)
+    assert churn["rss_growth"] == pytest.approx(1.05)
