@@ -48,9 +48,14 @@ class GroupCommit(Generic[I, R]):
         return await queue.submit(item)
 
     def batches_in_flight(self) -> int:
-        """Batches running on the current event loop (0 or 1): for tests and metrics."""
+        """Batches running on the current event loop (0 or 1)."""
         queue = self._queues.get(asyncio.get_running_loop())
         return 1 if queue is not None and queue.draining is not None else 0
+
+    def queued(self) -> int:
+        """Items on the current event loop waiting for the next batch."""
+        queue = self._queues.get(asyncio.get_running_loop())
+        return len(queue.waiting) if queue is not None else 0
 
 
 class _Queue(Generic[I, R]):
