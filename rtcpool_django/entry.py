@@ -138,6 +138,8 @@ def _outcomes(
             outcomes.append(ProtocolError("pool_not_found"))
         elif peer.id in went_in:
             peer.pool = pool
+            # As if saved through the ORM (bulk_create does this; the batched INSERT not).
+            peer._state.adding, peer._state.db = False, connection.alias
             members = present[pool.pk]
             outcomes.append(Entered(peer, pool, list(members)))
             members.append((peer.id, peer.channel_name, peer.description))

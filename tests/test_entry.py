@@ -182,3 +182,12 @@ def test_two_batches_into_the_same_pools_at_once_neither_deadlock_nor_miss(trans
             for y in members:
                 if x != y:
                     assert ((x, y) in told) != ((y, x) in told), (name, x, y)
+
+
+def test_an_entered_peer_is_a_saved_instance(transactional_db):
+    # Signal receivers get it: saving it again must update its row, not insert another.
+    Pool.objects.create(name="p")
+    [outcome] = entry.enter_many([admitted("p")])
+    outcome.peer.description = {"name": "Ada"}
+    outcome.peer.save()
+    assert Peer.objects.get().description == {"name": "Ada"}
