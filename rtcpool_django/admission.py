@@ -5,7 +5,7 @@ join token checked, the pool found (or one a join would create), its access mode
 :func:`admit` reads and never writes, so a refused join leaves nothing behind and a join
 transaction (one join or a batch of them) can ask it first, unchanged. Admission reads
 the pool unlocked: what can change under a join (the pool closing or filling up) is
-checked again under the pool's row lock by :func:`rtcpool_django.entry.enter`.
+checked again under the pool's row lock by :func:`rtcpool_django.entry.enter_many`.
 """
 
 from __future__ import annotations

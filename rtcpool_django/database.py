@@ -10,11 +10,10 @@ request).
 Around each call, what Django does around a request: a connection that is broken or past
 its ``CONN_MAX_AGE`` is dropped. Except for one thing: with ``CONN_HEALTH_CHECKS`` Django
 pings a persistent connection (``SELECT 1``) at the start of every request, and a request
-here is one join or departure, so the ping would be a round trip in front of every call,
-as many as the call's own. So a connection is checked at most once per
-``HEALTH_CHECK_INTERVAL``; one that was dropped between checks fails the call it is given
-to (a join retries such a failure once on a new connection, see
-:func:`rtcpool_django.entry.enter`), and any error makes Django check it before its next use.
+here is one batch of joins or departures, so the ping would be a round trip in front of
+every call, as many as the call's own. So a connection is checked at most once per
+``HEALTH_CHECK_INTERVAL``; a call that fails because its connection was dropped between
+checks is run once more on a new connection.
 """
 
 from __future__ import annotations
@@ -28,7 +27,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import ParamSpec, TypeVar
 
 from asgiref.sync import sync_to_async
-from django.db import connections
+from django.db import InterfaceError, OperationalError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 
 from .conf import rtcpool_settings
@@ -66,7 +65,18 @@ def _threads(lane: str) -> ThreadPoolExecutor:
 def _with_fresh_connection(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     close_old_connections()
     try:
-        return fn(*args, **kwargs)
+        try:
+            return fn(*args, **kwargs)
+        except (OperationalError, InterfaceError):
+            if connection.connection is None or connection.is_usable():
+                raise
+            # The connection was dropped (a failover, pg_terminate_backend) since its last
+            # health check: each call here is one transaction, which then did not commit
+            # (or, were its commit's reply all that was lost, did and is done again: the
+            # operations are idempotent or, for a join, keep their peer ids; see entry).
+            # So once more, on a new connection.
+            connection.close()
+            return fn(*args, **kwargs)
     finally:
         close_old_connections()
 

@@ -8,7 +8,7 @@ import os
 import threading
 
 import pytest
-from django.db import connections
+from django.db import OperationalError, connections
 from django.test import override_settings
 
 from rtcpool_django import database
@@ -99,3 +99,33 @@ def test_after_a_fork_the_parents_threads_are_left_alone(monkeypatch):
         old.shutdown()
         monkeypatch.undo()
         database._executors.pop("heartbeat")
+
+
+def test_a_call_whose_connection_was_dropped_runs_once_more(transactional_db, monkeypatch):
+    connection = connections["default"]
+    calls = []
+
+    def dropped_first():
+        calls.append(1)
+        Pool.objects.exists()  # the connection is open, then dies
+        if len(calls) == 1:
+            monkeypatch.setattr(connection, "is_usable", lambda: False)
+            raise OperationalError("terminating connection due to administrator command")
+        monkeypatch.undo()
+        return Pool.objects.count()
+
+    assert database._with_fresh_connection(dropped_first) == 0
+    assert len(calls) == 2
+
+
+def test_an_error_on_a_working_connection_is_not_run_again(transactional_db):
+    calls = []
+
+    def failing():
+        calls.append(1)
+        Pool.objects.exists()
+        raise OperationalError("deadlock detected")
+
+    with pytest.raises(OperationalError):
+        database._with_fresh_connection(failing)
+    assert len(calls) == 1
