@@ -26,13 +26,14 @@ Django logs the receiver's exception (logger ``django.dispatch``).
 from __future__ import annotations
 
 import functools
+import sys
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
 from django.dispatch import Signal
 from django.utils import timezone
@@ -92,6 +93,12 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     for n, request in enumerate(requests):
         try:
             admitted.append((n, _admitted(request)))
+        except (OperationalError, InterfaceError):
+            if connection.connection is None or not connection.is_usable():
+                # The connection is gone, not this join: the batch is run again on a new
+                # one (rtcpool_django.database).
+                raise
+            outcomes[n] = sys.exc_info()[1]  # type: ignore[assignment]
         except Exception as exc:
             outcomes[n] = exc
     readmit = []

@@ -41,6 +41,7 @@ def test_a_connection_is_health_checked_at_most_once_per_interval(
     pings = persistent_checked_connection
     clock = [1000.0]
     monkeypatch.setattr(database.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(database, "HEALTH_CHECK_INTERVAL", 1.0)
     for _ in range(20):
         database._with_fresh_connection(Pool.objects.count)
     assert len(pings) == 1
@@ -56,6 +57,7 @@ def test_a_connection_that_had_an_error_is_checked_before_its_next_call(
     pings = persistent_checked_connection
     connection = connections["default"]
     monkeypatch.setattr(database.time, "monotonic", lambda: 1000.0)
+    monkeypatch.setattr(database, "HEALTH_CHECK_INTERVAL", 1.0)
     database._with_fresh_connection(Pool.objects.count)
     database._with_fresh_connection(Pool.objects.count)
     checks = len(pings)
