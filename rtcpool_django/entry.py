@@ -24,6 +24,7 @@ transaction writes) the same transaction runs through the ORM.
 
 from __future__ import annotations
 
+import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,10 +33,12 @@ from typing import Any, cast
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Field
 
-from . import history
+from . import history, webhook_queue
 from .models import Peer, Pool
 from .protocol import ProtocolError
 from .statements import can_batch, column, execute_batch
+
+logger = logging.getLogger("rtcpool_django")
 
 Others = list[tuple[Any, str, Any]]  # (peer id, channel name, description)
 
@@ -54,6 +57,8 @@ class Entry:
     #: The pool admission judged the join against when none existed (unsaved): created
     #: if still missing; if another was created meanwhile, it must be the same.
     assumed: Pool | None = None
+    #: The saved pool admission found (None when ``assumed``).
+    pool: Pool | None = None
 
 
 @dataclass
@@ -112,6 +117,15 @@ def _enter_once(entries: Sequence[Entry]) -> list[Outcome]:
     # statements cannot hold them): with history on, joins take the ORM path.
     if can_batch() and not history.recording():
         return _enter_batched(entries)
+    if can_batch() and len(entries) == 1 and entries[0].pool is not None:
+        peer = entries[0].peer
+        peer.pool = entries[0].pool
+        try:
+            others = _enter_one_with_history(peer)
+        except ProtocolError as refused:
+            return [refused]
+        peer._state.adding, peer._state.db = False, connection.alias
+        return [Entered(peer, entries[0].pool, others)]
     return _enter_orm(entries)
 
 
@@ -282,3 +296,65 @@ def _enter_batched(entries: Sequence[Entry]) -> list[Outcome]:
 
 # The peer columns a join writes, in the order of the batched INSERT.
 _PEER_COLUMNS = ["id", "pool_id", "channel_name", "description", "user_id", "joined", "worker"]
+
+
+def _enter_one_with_history(peer: Peer) -> Others:
+    # A lone join with history on: its stay, call and webhook rows ride in its one batch
+    # (history.join_statements, written for one peer).
+    pool_table = connection.ops.quote_name(Pool._meta.db_table)
+    peer_table = connection.ops.quote_name(Peer._meta.db_table)
+    field = Peer._meta.get_field("description")
+    history_sql, history_params = history.join_statements(peer, peer.pool.name)
+    sql = f"""
+        BEGIN;
+        SELECT is_open, max_peers FROM {pool_table} WHERE id = %(pool)s FOR UPDATE;
+        SELECT id, channel_name, description FROM {peer_table} WHERE pool_id = %(pool)s;
+        INSERT INTO {peer_table} (id, pool_id, channel_name, description, user_id, joined, worker)
+        SELECT %(id)s, %(pool)s, %(channel)s, %(description)s, %(user)s, %(joined)s, %(worker)s
+        FROM {pool_table} WHERE id = %(pool)s AND is_open AND (
+            max_peers IS NULL
+            OR max_peers > (SELECT count(*) FROM {peer_table} WHERE pool_id = %(pool)s)
+        );
+        {history_sql}
+        COMMIT;
+    """
+    params = {
+        "pool": peer.pool_id,
+        "id": peer.id,
+        "channel": peer.channel_name,
+        "description": field.get_db_prep_save(peer.description, connection),
+        "user": peer.user_id,
+        "joined": peer.joined,
+        "worker": peer.worker,
+        **history_params,
+    }
+    with connection.cursor() as cursor:
+        try:
+            cursor.execute(sql, params)
+            results = []
+            while True:
+                results.append((cursor.fetchall() if cursor.description else None, cursor.rowcount))
+                if not cursor.nextset():
+                    break
+        except BaseException:
+            # A statement failed (the batch stopped there, inside its transaction): end it.
+            # On a connection that died with the batch the ROLLBACK fails too; the batch's
+            # error is the one to see (and the one enter() retries on), so it is raised.
+            try:
+                cursor.execute("ROLLBACK")
+            except Exception as exc:
+                logger.debug("rtcpool: ROLLBACK after a failed join batch failed: %r", exc)
+            raise
+    (pool_rows, _), (other_rows, _), (_, inserted) = results[1:4]
+    if history_params and inserted == 1:
+        webhook_queue.wake()
+    assert other_rows is not None
+    if not pool_rows:
+        raise ProtocolError("pool_not_found")
+    if inserted != 1:
+        is_open, _ = pool_rows[0]
+        raise ProtocolError("pool_full" if is_open else "pool_closed")
+    return [
+        (pk, channel, field.from_db_value(description, None, connection))  # type: ignore[arg-type]
+        for pk, channel, description in other_rows
+    ]

@@ -127,7 +127,8 @@ def _admitted(request: JoinRequest) -> Entry:
     if (
         pool.pk is None
         and not given
-        and (rtcpool_settings.INITIAL_DESCRIPTION is policy.initial_description)
+        and rtcpool_settings.INITIAL_DESCRIPTION is policy.initial_description
+        and not history.recording()  # a join's history rows need its pool's row
     ):
         # Admitted against the pool joining creates: entry.enter_many creates it with the
         # join, or meets the one another join created meanwhile (then, if it is not the
@@ -144,7 +145,7 @@ def _admitted(request: JoinRequest) -> Entry:
         joined=timezone.now(),
         worker=request.worker,
     )
-    return Entry(peer=peer, pool_name=pool.name, assumed=assumed)
+    return Entry(peer=peer, pool_name=pool.name, assumed=assumed, pool=None if assumed else pool)
 
 
 def _joined(entered: Entered) -> tuple[Joined, Outbox]:
