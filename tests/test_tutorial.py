@@ -226,11 +226,14 @@ async def test_an_invitation_admits_to_a_token_only_room_and_nobody_else(site):
     form["next"] = "/invited/board/"
     page = browser.open(login.url, data=urllib.parse.urlencode(form).encode(), timeout=10)
     assert page.url.endswith("/invited/board/")
-    token = re.search(r'const token = "([^"]+)";', page.read().decode())
-    assert token is not None
+    literal = re.search(r'const token = ("[^"]+");', page.read().decode())
+    assert literal is not None
+    # The page's JavaScript string literal (escapejs writes "-" as \u002D, as JSON would
+    # read it): the token is what the browser's script gets, not the escaped source.
+    token = json.loads(literal[1])
 
     stranger = await WSClient.connect(site.ws)
-    ada = await WSClient.connect(f"{site.ws}?token={token[1]}")
+    ada = await WSClient.connect(f"{site.ws}?token={token}")
     kiosk = await WSClient.connect(f"{site.ws}?token={kiosk_token.strip()}")
     try:
         await stranger.send("rtc:join", {"pool": "board"})
