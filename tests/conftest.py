@@ -5,6 +5,8 @@ import pytest
 from rtcpool_django.consumers import PoolConsumer
 from rtcpool_django.testing import SspClient
 
+from .flush import _flush_survives_deadlocks  # noqa: F401 (an autouse fixture)
+
 
 @pytest.fixture
 def application():
