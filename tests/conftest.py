@@ -36,7 +36,9 @@ def module_workers(django_db_setup):
     For tests that leave their workers serving as they found them: they neither stop,
     stall nor kill them, and they close what they opened. Each test still gets its
     flushed database (``transactional_db``); a worker's peer rows are its own, and its
-    heartbeat row comes back with its next beat (nothing of ours needs it in between)."""
+    heartbeat row comes back with its next beat (nothing of ours needs it in between).
+    The flush races the workers' departures and heartbeats, which is why it is retried
+    when PostgreSQL aborts it as a deadlock victim (``tests/flush.py``)."""
     from .live import Worker, start_all
 
     workers: list[Worker] = []
