@@ -190,3 +190,28 @@ async def test_the_first_probe_after_a_restart_is_not_fooled_by_broken_pooled_co
     assert ours.connected
     assert not [r for r in caplog.records if r.name == "rtcpool_django.layers"], caplog.text
     await ours.close_pools()
+
+
+async def test_sends_after_the_outage_ended_do_not_meet_connections_it_broke(server):
+    # The relay hot path sends once: a pooled connection of the dead server must not fail
+    # a send once the layer has seen Redis again (the sender would be told
+    # peer_unavailable for a Redis that answers).
+    hosts = [{"address": server.url, "socket_timeout": None}]
+    ours, receiver = RedisChannelLayer(hosts=hosts), RedisChannelLayer(hosts=hosts)
+    channel = await receiver.new_channel()
+    await asyncio.gather(*(ours.group_add("g", f"specific.a!{n}") for n in range(40)))
+    server.kill()
+    assert not await ours.probe()
+    server.start()
+    assert await ours.probe()
+    # Its own reader takes a connection for its BZPOPMIN, as a worker's does.
+    own = await ours.new_channel()
+    reading = asyncio.ensure_future(ours.receive(own))
+    await asyncio.sleep(0.2)
+    for number in range(40):
+        await ours.send(channel, {"type": "after", "n": number})
+    for number in range(40):
+        assert await receiver.receive(channel) == {"type": "after", "n": number}
+    reading.cancel()
+    await ours.close_pools()
+    await receiver.close_pools()

@@ -80,7 +80,7 @@ class OutageTracking:
             except (*REDIS_DOWN, redis_exceptions.RedisError) as exc:
                 self.outage_started(index, exc)
             else:
-                self.outage_ended(index)
+                await self.shard_reached(index)
 
         await asyncio.gather(*(ping(index) for index in range(self.ring_size)))
         return self.connected
@@ -97,6 +97,19 @@ class OutageTracking:
                 type(exc).__name__,
                 exc,
             )
+
+    async def shard_reached(self, index: int) -> None:
+        """A reader or :meth:`probe` reached shard ``index``: if it had been lost, drop the
+        pool's idle connections first, then :meth:`outage_ended`.
+
+        Connections that sat idle through the outage are to the server that went away and
+        may still look open; the first command on one fails once Redis is back. A send on
+        the relay hot path is tried once (its sender hears ``peer_unavailable``), so none
+        may meet one after the layer says it is connected again."""
+        if index in self._down_shards:
+            pool = self.connection(index).connection_pool
+            await pool.disconnect(inuse_connections=False)
+        self.outage_ended(index)
 
     def outage_ended(self, index: int | None = None) -> None:
         """Shard ``index`` (every shard: None) answered (called by the readers and

@@ -71,8 +71,8 @@ class ReadingLayer(Protocol):
         """A reader could not reach shard ``index`` (the layer logs once per outage)."""
         ...
 
-    def outage_ended(self, index: int | None = None) -> None:
-        """A reader reached shard ``index`` while the layer was down."""
+    async def shard_reached(self, index: int) -> None:
+        """A reader reached shard ``index`` while the layer was down (see outages)."""
         ...
 
 
@@ -175,7 +175,7 @@ class _ShardReader:
                     # Redis answered. The task that saw it go may have ended with its
                     # receivers (an outage past the grace closes every socket): the outage
                     # is the layer's, and whichever reader reaches Redis first ends it.
-                    self.layer.outage_ended(self.index)
+                    await self.layer.shard_reached(self.index)
                 if not batch:
                     if self.owner.receivers <= 0 or self.stopping:
                         return
