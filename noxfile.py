@@ -143,7 +143,7 @@ def lint(session: nox.Session) -> None:
 @nox.session(python=NEWEST[1], tags=["checks"], **PARALLEL)
 def typing(session: nox.Session) -> None:
     """mypy with django-stubs and types-channels on the rtcpool_django package."""
-    _install(session, NEWEST[0], "typing,redis,postgres,metrics")
+    _install(session, NEWEST[0], "typing,redis,postgres,metrics,webhooks")
     # The django-stubs plugin loads example_project.settings, which picks its database
     # backend from DATABASE_URL (.ci/run sets it): hence the postgres extra.
     session.run("mypy")  # what to check and how: [tool.mypy] in pyproject.toml

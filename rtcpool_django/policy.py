@@ -35,7 +35,7 @@ from typing import Any
 
 from django.http import HttpRequest
 
-from . import access, pools, tokens
+from . import access, admission, tokens
 from .conf import rtcpool_settings
 from .models import Pool
 from .protocol import ProtocolError
@@ -61,7 +61,7 @@ def issue_turn_credentials(request: HttpRequest, user: Any, pool: str | None) ->
     pool a join would create) may have TURN credentials."""
     scope = http_scope(request)
     if pool is not None:
-        return pools.may_join(pool, scope=scope, user=user)
+        return admission.may_join(pool, scope=scope, user=user)
     token = tokens.from_scope(scope)
     if token is not None:
         try:
