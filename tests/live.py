@@ -17,6 +17,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -46,8 +47,10 @@ class Worker:
         prefix: str | None = None,
         extra_env: dict[str, str] | None = None,
         server: str = "daphne",
+        server_args: Sequence[str] = (),
     ) -> None:
         self.port = free_port()
+        self.server_args = list(server_args)
         self.redis_url = redis_url
         self.prefix = prefix
         self.extra_env = extra_env or {}
@@ -94,6 +97,7 @@ class Worker:
                 "127.0.0.1",
                 "-p",
                 str(self.port),
+                *self.server_args,
                 "example_project.asgi:application",
             ]
         else:
@@ -107,6 +111,7 @@ class Worker:
                 str(self.port),
                 "--log-level",
                 "warning",
+                *self.server_args,
                 "example_project.asgi:application",
             ]
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 (closed in _reap)
@@ -183,6 +188,10 @@ class WSClient(BaseSspClient):
     async def connect(cls, url: str, **kwargs: Any) -> WSClient:
         kwargs.setdefault("origin", "http://127.0.0.1")
         kwargs.setdefault("open_timeout", 10)
+        # Unbounded: past max_queue unread frames websockets stops reading the socket, so
+        # a test client that has not read its notices yet would stop answering the
+        # server's keepalive pings and be dropped (daphne: 20 s + 30 s), leaving its pool.
+        kwargs.setdefault("max_queue", None)
         return cls(await websockets.connect(url, max_size=None, **kwargs))
 
     async def send_text(self, text: str) -> None:

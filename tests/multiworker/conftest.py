@@ -4,7 +4,7 @@ project sharing one Redis channel layer and the run's PostgreSQL test database."
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -62,12 +62,19 @@ def cluster(transactional_db) -> Iterator[Callable[..., list[Worker]]]:
         layer: str = "core",
         server: str = "daphne",
         redis_url: str = REDIS_URL,
+        server_args: Sequence[str] = (),
         **env: str,
     ) -> list[Worker]:
         prefix = unique_prefix()
         extra = {"RTCPOOL_CHANNEL_LAYER": LAYERS[layer], **env}
         workers = [
-            Worker(redis_url=redis_url, prefix=prefix, extra_env=extra, server=server)
+            Worker(
+                redis_url=redis_url,
+                prefix=prefix,
+                extra_env=extra,
+                server=server,
+                server_args=server_args,
+            )
             for _ in range(n)
         ]
         started.extend(workers)

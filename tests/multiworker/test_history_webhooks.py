@@ -132,6 +132,22 @@ async def test_history_of_a_storm_a_kick_a_prune_and_a_close_is_exact(cluster, r
         await client.close()
 
 
+async def test_clients_that_read_nothing_keep_their_sockets_through_keepalive(cluster, receiver):
+    # The storm above reads none of its notices; its stays must end for the reasons the
+    # test gives them, not because the server's keepalive dropped a silent client (with
+    # daphne's 20 s + 30 s, a slow run of it once recorded two closed peers as "left").
+    fast_pings = ["--ping-interval", "1", "--ping-timeout", "2"]
+    (worker,) = cluster(1, "ours", server_args=fast_pings, **hooked(receiver))
+    clients = [await WSClient.connect(worker.url, ping_interval=None) for _ in range(22)]
+    for client in clients:
+        await client.join("storm")  # the first ones now hold over 16 unread notices
+    await asyncio.sleep(8)  # nothing to wait on: pings go out and time out meanwhile
+    assert await query(lambda: Peer.objects.count()) == 22
+    assert await query(lambda: list(Stay.objects.exclude(reason="").values("reason"))) == []
+    for client in clients:
+        await client.close()
+
+
 async def test_a_worker_killed_mid_delivery_loses_no_event(cluster):
     receiver = Receiver(secret=new_secret(), script=["stall"], stall_seconds=60).start()
     try:
