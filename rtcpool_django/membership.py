@@ -187,8 +187,12 @@ def remove_each(
     left_at: datetime | Mapping[str, datetime] | None = None,
 ) -> tuple[Outbox, set[str]]:
     """:func:`remove` of ``(peer id, reason)`` pairs, each with its own reason; the notices
-    and the ids of the peers removed."""
-    reasons = dict(departures)
+    and the ids of the peers removed. A peer asked for twice (kicked, and its socket
+    closing by itself meanwhile) leaves for the first request's reason, as if the second
+    had come in a later transaction and found it gone."""
+    reasons: dict[str, str] = {}
+    for peer_id, reason in departures:
+        reasons.setdefault(peer_id, reason)
     outbox: Outbox = []
     removed = set()
     for gone in depart_many(reasons, reasons=reasons, left_at=left_at):

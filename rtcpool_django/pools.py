@@ -225,7 +225,12 @@ async def _departure_batch(
     """Departures (peer id, reason) that arrived together: one transaction, one delivery."""
     outbox, removed = await run_in_thread(membership.remove_each, departures)
     delivered = asyncio.ensure_future(deliver(outbox))
-    return [(peer_id in removed, delivered) for peer_id, _ in departures]
+    outcomes = []
+    for peer_id, _ in departures:
+        # Only the first request for a peer removed it (see membership.remove_each).
+        outcomes.append((peer_id in removed, delivered))
+        removed.discard(peer_id)
+    return outcomes
 
 
 # Group commit (rtcpool_django.group_commit): the joins, and the departures, that arrive

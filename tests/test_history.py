@@ -3,7 +3,9 @@ them, read through pools.history/calls and rtcpool_history, pruned by retention.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import threading
 from datetime import timedelta
 from io import StringIO
 
@@ -13,9 +15,10 @@ from django.contrib.auth import get_user_model
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
-from rtcpool_django import history, pools
+from rtcpool_django import history, membership, pools
 from rtcpool_django.models import Call, Peer, Pool, Stay, WebhookEvent, Worker
 
+from .conftest import wait_for
 from .test_webhooks import endpoint
 
 
@@ -324,3 +327,40 @@ async def test_on_postgresql_a_join_writes_its_history_in_its_one_batch(
     await d.error("pool_full")  # refused: nothing of it is written
     assert [str(s.peer_id) for s in await stays("small")] == [c.id]
     assert await event_types("small") == ["pool.started", "peer.joined"]
+
+
+async def test_a_kick_and_the_peers_own_departure_in_one_batch_record_the_kick(
+    connect, hooks, monkeypatch
+):
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    held, batches = threading.Event(), []
+    remove_each = membership.remove_each
+
+    def holding(departures):
+        batches.append(list(departures))
+        if len(batches) == 1:
+            held.wait(10)
+        return remove_each(departures)
+
+    async def queued(n: int) -> bool:
+        return pools._departures.queued() == n
+
+    async def in_flight() -> bool:
+        return bool(batches)
+
+    monkeypatch.setattr(membership, "remove_each", holding)
+    first = asyncio.ensure_future(pools.aleave(a.id))
+    await wait_for(in_flight)  # the first batch is in flight, held
+    kick = asyncio.ensure_future(pools.akick(b.id))
+    await wait_for(lambda: queued(1))
+    # The kicked peer's socket closes by itself meanwhile: its own departure queues after.
+    leave = asyncio.ensure_future(pools.aleave(b.id))
+    await wait_for(lambda: queued(2))
+    held.set()
+    assert (await first, await kick, await leave) == (True, True, False)
+    assert batches[1] == [(b.id, "kicked"), (b.id, "left")]  # one batch, both requests
+    assert {str(s.peer_id): s.reason for s in await stays()} == {a.id: "left", b.id: "kicked"}
+    assert (await b.expect("rtc:close"))["id"] == a.id
+    await b.expect("rtc:stop")  # the kick's notice reached it
