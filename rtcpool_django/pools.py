@@ -225,7 +225,7 @@ async def _departure_batch(
     """Departures (peer id, reason) that arrived together: one transaction, one delivery."""
     outbox, removed = await run_in_thread(membership.remove_each, departures)
     delivered = asyncio.ensure_future(deliver(outbox))
-    outcomes = []
+    outcomes: list[tuple[bool, asyncio.Future[Undelivered]]] = []
     for peer_id, _ in departures:
         # Only the first request for a peer removed it (see membership.remove_each).
         outcomes.append((peer_id in removed, delivered))
