@@ -24,7 +24,6 @@ transaction writes) the same transaction runs through the ORM.
 
 from __future__ import annotations
 
-import logging
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,9 +35,7 @@ from django.db.models import Field
 from . import history, webhook_queue
 from .models import Peer, Pool
 from .protocol import ProtocolError
-from .statements import can_batch, column, execute_batch
-
-logger = logging.getLogger("rtcpool_django")
+from .statements import can_batch, column, execute_batch, execute_counted
 
 Others = list[tuple[Any, str, Any]]  # (peer id, channel name, description)
 
@@ -328,23 +325,7 @@ def _enter_one_with_history(peer: Peer) -> Others:
         "worker": peer.worker,
         **history_params,
     }
-    with connection.cursor() as cursor:
-        try:
-            cursor.execute(sql, params)
-            results = []
-            while True:
-                results.append((cursor.fetchall() if cursor.description else None, cursor.rowcount))
-                if not cursor.nextset():
-                    break
-        except BaseException:
-            # A statement failed (the batch stopped there, inside its transaction): end it.
-            # On a connection that died with the batch the ROLLBACK fails too; the batch's
-            # error is the one to see (and the one enter() retries on), so it is raised.
-            try:
-                cursor.execute("ROLLBACK")
-            except Exception as exc:
-                logger.debug("rtcpool: ROLLBACK after a failed join batch failed: %r", exc)
-            raise
+    results = execute_counted(sql, params)
     (pool_rows, _), (other_rows, _), (_, inserted) = results[1:4]
     if history_params and inserted == 1:
         webhook_queue.wake()

@@ -31,12 +31,21 @@ def can_batch() -> bool:
 def execute_batch(sql: str, params: list[Any]) -> list[list[tuple[Any, ...]]]:
     """Run ``sql`` (statements separated by ``;``, a transaction of its own) in one round
     trip; the rows of each statement, in order (empty for those that return none)."""
+    return [rows or [] for rows, _ in execute_counted(sql, params)]
+
+
+def execute_counted(
+    sql: str, params: list[Any] | dict[str, Any]
+) -> list[tuple[list[Any] | None, int]]:
+    """:func:`execute_batch`, with each statement's row count: ``(rows, rowcount)`` per
+    statement, ``rows`` None for a statement that returns none."""
     with connection.cursor() as cursor:
         try:
             cursor.execute(sql, params)
             results = []
             while True:
-                results.append(list(cursor.fetchall()) if cursor.description else [])
+                rows = list(cursor.fetchall()) if cursor.description else None
+                results.append((rows, cursor.rowcount))
                 if not cursor.nextset():
                     break
         except BaseException:
