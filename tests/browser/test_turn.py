@@ -103,6 +103,24 @@ def test_with_a_wrong_secret_the_pages_do_not_connect(live_worker, open_page, co
     assert "ALLOCATE processed, success" not in log
 
 
+# Wraps the page's RTCPeerConnection: records each configuration the page passes, and makes
+# the browser relay-only without the page knowing. Left on "all", Chromium stops gathering
+# once a host pair is writable (it does not gather continually), which on one machine can
+# come before its relay phase: the demo page would then never ask coturn for anything.
+RECORD_AND_RELAY = """() => {
+  window.rtcConfigs = [];
+  window.rtcConnections = [];
+  const Real = window.RTCPeerConnection;
+  window.RTCPeerConnection = function (config) {
+    window.rtcConfigs.push(config);
+    const connection = new Real({ ...config, iceTransportPolicy: "relay" });
+    window.rtcConnections.push(connection);
+    return connection;
+  };
+  window.RTCPeerConnection.prototype = Real.prototype;
+}"""
+
+
 def test_the_demo_page_passes_the_views_turn_server_to_the_client(
     live_worker, open_page, shared_layer, coturn, backend
 ):
@@ -112,23 +130,32 @@ def test_the_demo_page_passes_the_views_turn_server_to_the_client(
         extra_env={"RTCPOOL_TURN_SECRET": SECRET, "RTCPOOL_TURN_URLS": server.url},
     )
     ada, grace = (open_page(worker, harness=False).page for _ in range(2))
-    usernames = []
+    answers = []
     for page, name in ((ada, "Ada"), (grace, "Grace")):
+        page.evaluate(RECORD_AND_RELAY)
         with page.expect_response(lambda r: "/rtcpool/ice-servers/" in r.url) as answer:
             join_call(page, "standup", name)
         assert answer.value.url == f"{worker.http_url}/rtcpool/ice-servers/?pool=standup"
         (entry,) = answer.value.json()["iceServers"]
         assert entry["urls"] == [server.url]
-        usernames.append(entry["username"])
+        answers.append(entry)
         page.wait_for_selector("#status:has-text('In room')")
     for page in (ada, grace):
         page.wait_for_selector("#status:has-text('with 1 other person')")
-    # Grace joins later, so her page makes the offer, and gathering it allocates a relay on
-    # the TURN server the view gave her page, under her credential. (The pages then talk
-    # directly, host candidates winning on one machine; Chromium does not always allocate
-    # for the answering page once those connect, so Ada's allocation is not awaited.)
-    wait_for_session(server, usernames[1])
-    assert set(sessions(server)) <= set(usernames)
+    # Each page gave the client exactly what the view answered it...
+    for page, entry in zip((ada, grace), answers, strict=True):
+        assert page.evaluate("window.rtcConfigs") == [{"iceServers": [entry]}]
+    # ...and with relay the only way, the call connects through coturn under both
+    # credentials: each page allocated, and ICE connected (through the relay, the only way).
+    for entry in answers:
+        wait_for_session(server, entry["username"])
+    for page in (ada, grace):
+        page.wait_for_function(
+            "() => ['connected', 'completed'].includes(window.rtcConnections[0].iceConnectionState)"
+        )
+    assert set(sessions(server)) == {entry["username"] for entry in answers}
+    log = server.log()
+    assert "CHANNEL_BIND processed, success" in log or "SEND processed, success" in log
     backend(pools.close_pool, "standup")
 
 
