@@ -11,7 +11,7 @@ checked again under the pool's row lock by :func:`rtcpool_django.entry.enter_man
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,29 +52,80 @@ def admit(requested: str, scope: Mapping[str, Any], user: Any) -> Admission:
     then ``ADMIT_PEER`` (``forbidden``); a private pool answers the last two
     ``pool_not_found``.
     """
-    user = user if user is not None and user.is_authenticated else None
-    name = resolve(requested, scope)
-    entrant = access.entrant(name, scope, user)
-    pool = Pool.objects.filter(name=name).first()
-    if pool is None:
-        if not rtcpool_settings.AUTO_CREATE_POOLS:
-            raise ProtocolError("pool_not_found")
-        pool = Pool(name=name, **_new_pool_fields())
-    check(scope, entrant, pool)
-    return Admission(pool, entrant)
+    (admission,) = admit_many([(requested, scope, user)])
+    if isinstance(admission, Exception):
+        raise admission
+    return admission
+
+
+def admit_many(
+    joins: Sequence[tuple[str, Mapping[str, Any], Any]],
+) -> list[Admission | Exception]:
+    """:func:`admit` for each ``(requested, scope, user)`` of a batch of joins, their pools
+    read in one query; in order, each join's admission or what its own checks raised
+    (``ProtocolError`` for a refusal; a site hook's own exception fails only its join)."""
+    outcomes: list[Admission | Exception | None] = [None] * len(joins)
+    named: list[tuple[int, str, access.Entrant, Mapping[str, Any]]] = []
+    for n, (requested, scope, user) in enumerate(joins):
+        user = user if user is not None and user.is_authenticated else None
+        try:
+            name = resolve(requested, scope)
+            named.append((n, name, access.entrant(name, scope, user), scope))
+        except Exception as exc:
+            outcomes[n] = exc
+    found = {pool.name: pool for pool in Pool.objects.filter(name__in={m[1] for m in named})}
+    for n, name, entrant, scope in named:
+        pool = found.get(name)
+        if pool is None:
+            if not rtcpool_settings.AUTO_CREATE_POOLS:
+                outcomes[n] = ProtocolError("pool_not_found")
+                continue
+            pool = Pool(name=name, **_new_pool_fields())
+        try:
+            check(scope, entrant, pool)
+        except Exception as exc:
+            outcomes[n] = exc
+            continue
+        outcomes[n] = Admission(pool, entrant)
+    return outcomes  # type: ignore[return-value]
 
 
 def pool_for_join(admission: Admission, scope: Mapping[str, Any]) -> Pool:
     """The saved pool of an admitted join, created if the join creates it. Another join
     may create it meanwhile, maybe differently: a pool found made is admitted again."""
-    if admission.pool.pk is not None:
-        return admission.pool
-    pool, created = Pool.objects.get_or_create(
-        name=admission.pool.name, defaults=_new_pool_fields()
-    )
-    if not created:
-        check(scope, admission.entrant, pool)
+    (pool,) = pools_for_joins([(admission, scope)])
+    if isinstance(pool, Exception):
+        raise pool
     return pool
+
+
+def pools_for_joins(
+    admitted: Sequence[tuple[Admission, Mapping[str, Any]]],
+) -> list[Pool | Exception]:
+    """:func:`pool_for_join` for each ``(admission, scope)`` of a batch: the missing pools
+    created in one insert (in name order) and read back in one query. A join whose pool
+    was created meanwhile with other settings than it assumed is admitted again against
+    the row that exists: it gets that pool or its refusal."""
+    missing = {a.pool.name: a.pool for a, _ in admitted if a.pool.pk is None}
+    if missing:
+        Pool.objects.bulk_create([missing[name] for name in sorted(missing)], ignore_conflicts=True)
+    rows = {pool.name: pool for pool in Pool.objects.filter(name__in=missing)} if missing else {}
+    pools: list[Pool | Exception] = []
+    for admission, scope in admitted:
+        pool = admission.pool
+        if pool.pk is None:
+            pool = rows.get(pool.name)
+            if pool is None:  # deleted as soon as made
+                pools.append(ProtocolError("pool_not_found"))
+                continue
+            if not pool.admits_as(admission.pool):
+                try:
+                    check(scope, admission.entrant, pool)
+                except Exception as exc:
+                    pools.append(exc)
+                    continue
+        pools.append(pool)
+    return pools
 
 
 def initial_description(admission: Admission, scope: Mapping[str, Any], pool: Pool) -> Any:

@@ -39,11 +39,6 @@ from .statements import can_batch, column, execute_batch, execute_counted
 
 Others = list[tuple[Any, str, Any]]  # (peer id, channel name, description)
 
-# Fields of a pool that a join assumed when it found no pool (it was admitted against the
-# pool that joining creates): the join goes in only if the row it meets has these as
-# assumed. Not the name (the same by lookup), nor what the transaction checks itself.
-_NOT_ASSUMED = {"id", "name", "created", "is_open"}
-
 
 @dataclass
 class Entry:
@@ -126,14 +121,6 @@ def _enter_once(entries: Sequence[Entry]) -> list[Outcome]:
     return _enter_orm(entries)
 
 
-def _assumed_fields() -> list[Field[Any, Any]]:
-    return [f for f in Pool._meta.concrete_fields if f.name not in _NOT_ASSUMED]
-
-
-def _is_as_assumed(pool: Pool, assumed: Pool) -> bool:
-    return all(getattr(pool, f.attname) == getattr(assumed, f.attname) for f in _assumed_fields())
-
-
 def _outcomes(
     entries: Sequence[Entry],
     pools: dict[str, Pool],
@@ -154,7 +141,7 @@ def _outcomes(
             members = present[pool.pk]
             outcomes.append(Entered(peer, pool, list(members)))
             members.append((peer.id, peer.channel_name, peer.description))
-        elif entry.assumed is not None and not _is_as_assumed(pool, entry.assumed):
+        elif entry.assumed is not None and not pool.admits_as(entry.assumed):
             outcomes.append(Readmit(pool))
         else:
             outcomes.append(ProtocolError("pool_full" if pool.is_open else "pool_closed"))
@@ -184,7 +171,7 @@ def _enter_orm(entries: Sequence[Entry]) -> list[Outcome]:
             pool = pools.get(entry.pool_name)
             if pool is None or not pool.is_open:
                 continue
-            if entry.assumed is not None and not _is_as_assumed(pool, entry.assumed):
+            if entry.assumed is not None and not pool.admits_as(entry.assumed):
                 continue
             if pool.max_peers is not None and counts.get(pool.pk, 0) >= pool.max_peers:
                 continue
@@ -193,8 +180,12 @@ def _enter_orm(entries: Sequence[Entry]) -> list[Outcome]:
             went_in.add(entry.peer.id)
         entered = [e.peer for e in entries if e.peer.id in went_in]
         Peer.objects.bulk_create(entered)
-        for pool in pools.values():
-            history.record_joined(pool, [peer for peer in entered if peer.pool_id == pool.pk])
+        history.record_joins(
+            [
+                (pool, [peer for peer in entered if peer.pool_id == pool.pk])
+                for pool in pools.values()
+            ]
+        )
     return _outcomes(entries, pools, present, went_in)
 
 
@@ -235,7 +226,7 @@ def _enter_batched(entries: Sequence[Entry]) -> list[Outcome]:
     params.append(names)
 
     peer_fields = [cast("Field[Any, Any]", Peer._meta.get_field(name)) for name in _PEER_COLUMNS]
-    assumed = _assumed_fields()
+    assumed = Pool.settings_fields()
     value_casts = ["CAST(%s AS integer)", _cast(peer_fields[0]), "CAST(%s AS text)"]
     value_casts += [_cast(f) for f in peer_fields[2:]]
     value_casts += ["CAST(%s AS boolean)"] + [_cast(f) for f in assumed]

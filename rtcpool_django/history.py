@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.db import connection
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
 from . import webhook_queue
@@ -34,37 +34,84 @@ def recording() -> bool:
 def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
     """Open a stay for each of ``peers``, just inserted into ``pool``; a call starts if
     none goes on. Events ``pool.started`` and ``peer.joined``."""
-    if not peers or not recording():
+    record_joins([(pool, peers)])
+
+
+def record_joins(joins: Sequence[tuple[Pool, Sequence[Peer]]]) -> None:
+    """:func:`record_joined` for the pools of one join transaction at once (each pool
+    once): a fixed number
+    of statements (the open calls read, the new ones counted and created, the others
+    updated, the stays and the outbox rows inserted), whatever the number of pools."""
+    joins = [(pool, peers) for pool, peers in joins if peers]
+    if not joins or not recording():
         return
-    events = []
-    call = Call.objects.filter(pool=pool, ended=None).first()
-    if call is None:
-        started = min(peer.joined for peer in peers)
+    pools = [pool for pool, _ in joins]
+    calls = {call.pool_id: call for call in Call.objects.filter(pool__in=pools, ended=None)}
+    starting = [pool for pool in pools if pool.pk not in calls]
+    started_now = {pool.pk for pool in starting}
+    if starting:
         # Counted, not assumed zero: peers that joined before history was kept are live too.
-        live = Peer.objects.filter(pool=pool).count()
-        call = Call.objects.create(
-            pool=pool, pool_name=pool.name, started=started, live_peers=live, peak_peers=live
+        live = dict(
+            Peer.objects.filter(pool__in=starting)
+            .values_list("pool_id")
+            .annotate(n=Count("id"))
+            .values_list("pool_id", "n")
         )
-        events.append(
-            Event("pool.started", started, {"pool": pool.name, "started": timestamp(started)})
-        )
-    else:
-        call.live_peers += len(peers)
-        call.peak_peers = max(call.peak_peers, call.live_peers)
-        # A peer's join time is taken before it waits for the pool's lock: one that waited
-        # longer than the call's first peer may have asked first.
-        call.started = min(call.started, *(peer.joined for peer in peers))
-    call.stay_count += len(peers)
-    Call.objects.filter(pk=call.pk).update(
-        started=call.started,
-        live_peers=call.live_peers,
-        peak_peers=call.peak_peers,
-        stay_count=call.stay_count,
-    )
+        new_calls = []
+        for pool, peers in joins:
+            if pool.pk not in started_now:
+                continue
+            started = min(peer.joined for peer in peers)
+            n = live.get(pool.pk, 0)
+            new_calls.append(
+                Call(
+                    pool=pool,
+                    pool_name=pool.name,
+                    started=started,
+                    live_peers=n,
+                    peak_peers=n,
+                    stay_count=len(peers),
+                )
+            )
+        # Their ids come back with the insert (PostgreSQL, SQLite 3.35+, MariaDB 10.5+).
+        for call in Call.objects.bulk_create(new_calls):
+            calls[call.pool_id] = call
+    going_on = []
+    events_by_pool = []
+    for pool, peers in joins:
+        call = calls[pool.pk]
+        events = []
+        if pool.pk in started_now:
+            events.append(
+                Event(
+                    "pool.started",
+                    call.started,
+                    {"pool": pool.name, "started": timestamp(call.started)},
+                )
+            )
+        else:
+            call.live_peers += len(peers)
+            call.peak_peers = max(call.peak_peers, call.live_peers)
+            # A peer's join time is taken before it waits for the pool's lock: one that
+            # waited longer than the call's first peer may have asked first.
+            call.started = min(call.started, *(peer.joined for peer in peers))
+            call.stay_count += len(peers)
+            going_on.append(call)
+        events += [
+            Event(
+                "peer.joined",
+                peer.joined,
+                _peer_data(pool, peer.id, peer.user_id, peer.description, joined=peer.joined),
+            )
+            for peer in peers
+        ]
+        events_by_pool.append((pool.name, events))
+    if going_on:
+        Call.objects.bulk_update(going_on, ["started", "live_peers", "peak_peers", "stay_count"])
     Stay.objects.bulk_create(
         [
             Stay(
-                call=call,
+                call=calls[pool.pk],
                 pool=pool,
                 pool_name=pool.name,
                 peer_id=peer.id,
@@ -73,18 +120,11 @@ def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
                 joined=peer.joined,
                 worker=peer.worker,
             )
+            for pool, peers in joins
             for peer in peers
         ]
     )
-    events += [
-        Event(
-            "peer.joined",
-            peer.joined,
-            _peer_data(pool, peer.id, peer.user_id, peer.description, joined=peer.joined),
-        )
-        for peer in peers
-    ]
-    webhook_queue.enqueue(pool.name, events)
+    webhook_queue.enqueue_many(events_by_pool)
 
 
 def join_statements(peer: Peer, pool_name: str) -> tuple[str, dict[str, Any]]:

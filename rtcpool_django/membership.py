@@ -39,12 +39,13 @@ from django.dispatch import Signal
 from django.utils import timezone
 
 from . import history, messages, policy, signals
-from .admission import admit, initial_description, joiner, pool_for_join
+from .admission import Admission, admit_many, initial_description, joiner, pools_for_joins
 from .conf import rtcpool_settings
 from .departures import depart_many
 from .entry import Entered, Entry, Readmit, enter_many
 from .messages import Outbox
 from .models import Peer, Pool
+from .statements import can_batch
 
 
 @dataclass
@@ -90,13 +91,35 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     (``ProtocolError`` for a refusal)."""
     outcomes: list[tuple[Joined, Outbox] | Exception | None] = [None] * len(requests)
     admitted: list[tuple[int, Entry]] = []
-    for n, request in enumerate(requests):
+    # A batch of several may create its pools as it enters them, history or not; a lone
+    # join on PostgreSQL with history keeps its one batch of statements, which needs the
+    # pool's row (entry.enter_many).
+    may_assume = len(requests) > 1 or not can_batch() or not history.recording()
+    admissions = _admissions(requests)
+    # A join whose pool is missing and that may not assume it (a description hook is
+    # given the saved pool) has it created first, with the others of the batch.
+    saving = [
+        n
+        for n, admission in enumerate(admissions)
+        if isinstance(admission, Admission) and not _assumes(admission, may_assume)
+    ]
+    saved = dict(
+        zip(
+            saving,
+            _saved_pools([(admissions[n], requests[n].scope) for n in saving]),  # type: ignore[misc]
+            strict=True,
+        )
+    )
+    for n, (request, admission) in enumerate(zip(requests, admissions, strict=True)):
         try:
-            admitted.append((n, _admitted(request)))
+            if isinstance(admission, Exception):
+                raise admission
+            pool = saved.get(n)
+            if isinstance(pool, Exception):
+                raise pool
+            admitted.append((n, _entry(request, admission, pool)))
         except (OperationalError, InterfaceError):
-            if connection.connection is None or not connection.is_usable():
-                # The connection is gone, not this join: the batch is run again on a new
-                # one (rtcpool_django.database).
+            if _disconnected():
                 raise
             outcomes[n] = sys.exc_info()[1]  # type: ignore[assignment]
         except Exception as exc:
@@ -118,34 +141,69 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     return outcomes  # type: ignore[return-value]
 
 
-def _admitted(request: JoinRequest) -> Entry:
-    """The entry of an admitted join; raises ``ProtocolError`` for a refused one."""
-    scope = request.scope
-    admission = admit(request.requested, scope, joiner(scope))
-    pool, assumed = admission.pool, None
+def _admissions(requests: Sequence[JoinRequest]) -> list[Admission | Exception]:
+    """Each request's admission (one read of their pools), or its own failure."""
+    joins = [(r.requested, r.scope, joiner(r.scope)) for r in requests]
+    try:
+        return admit_many(joins)
+    except (OperationalError, InterfaceError):
+        if _disconnected():
+            raise
+        if len(joins) == 1:
+            return [sys.exc_info()[1]]  # type: ignore[list-item]
+    # The shared read failed on a live connection: each join on its own, so that only a
+    # join whose own read fails fails.
+    return [admission for join in joins for admission in admit_many([join])]
+
+
+def _disconnected() -> bool:
+    """Whether the connection is gone: a database error then is not a join's failure, and
+    the batch is run again on a new one (rtcpool_django.database)."""
+    return connection.connection is None or not connection.is_usable()
+
+
+def _assumes(admission: Admission, may_assume: bool) -> bool:
+    """Whether the join enters a pool it creates as it goes in (entry.enter_many), rather
+    than one saved before."""
     given, _ = admission.entrant.description
-    if (
-        pool.pk is None
+    return (
+        admission.pool.pk is None
         and not given
         and rtcpool_settings.INITIAL_DESCRIPTION is policy.initial_description
-        and not history.recording()  # a join's history rows need its pool's row
-    ):
-        # Admitted against the pool joining creates: entry.enter_many creates it with the
-        # join, or meets the one another join created meanwhile (then, if it is not the
-        # same, the join is admitted again against it).
-        assumed = pool
-    else:
-        # A description hook is given the saved pool: create it first.
-        pool = pool_for_join(admission, scope)
+        and may_assume
+    )
+
+
+def _saved_pools(admitted: list[tuple[Admission, Mapping[str, Any]]]) -> list[Pool | Exception]:
+    """The saved pools of these admissions (pools_for_joins), or each its own failure."""
+    if not admitted:
+        return []
+    try:
+        return pools_for_joins(admitted)
+    except (OperationalError, InterfaceError):
+        if _disconnected():
+            raise
+        if len(admitted) == 1:
+            return [sys.exc_info()[1]]  # type: ignore[list-item]
+    return [pool for one in admitted for pool in _saved_pools([one])]
+
+
+def _entry(request: JoinRequest, admission: Admission, pool: Pool | None) -> Entry:
+    """The entry of an admitted join, into ``pool`` (saved) or, when None, the one it
+    creates (entry.enter_many creates it with the join, or meets the one another join
+    created meanwhile: then, if it is not the same, the join is admitted again against it).
+    """
     peer = Peer(
         id=uuid.uuid4(),
         channel_name=request.channel_name,
-        description=initial_description(admission, scope, pool),
+        description=initial_description(admission, request.scope, pool or admission.pool),
         user=admission.user,
         joined=timezone.now(),
         worker=request.worker,
     )
-    return Entry(peer=peer, pool_name=pool.name, assumed=assumed, pool=None if assumed else pool)
+    if pool is None:
+        return Entry(peer=peer, pool_name=admission.pool.name, assumed=admission.pool)
+    return Entry(peer=peer, pool_name=pool.name, pool=pool)
 
 
 def _joined(entered: Entered) -> tuple[Joined, Outbox]:

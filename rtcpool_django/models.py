@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -69,6 +70,22 @@ class Pool(models.Model):
     def group_name(self) -> str:
         """The channel-layer group of this pool's peers; valid for any pool name."""
         return f"rtcpool.pool.{self.pk}"
+
+    def admits_as(self, other: Pool) -> bool:
+        """Whether this pool's settings are ``other``'s: every field but its id, name,
+        creation time and whether it is open, so that a join admitted against one (an
+        unsaved pool joining would create) is admitted against the other."""
+        return all(
+            getattr(self, f.attname) == getattr(other, f.attname) for f in self.settings_fields()
+        )
+
+    @classmethod
+    def settings_fields(cls) -> list[models.Field[Any, Any]]:
+        """The fields :meth:`admits_as` compares."""
+        return [f for f in cls._meta.concrete_fields if f.name not in _NOT_SETTINGS]
+
+
+_NOT_SETTINGS = frozenset({"id", "name", "created", "is_open"})
 
 
 class Peer(models.Model):

@@ -58,7 +58,12 @@ class Event:
 def enqueue(pool_name: str, events: Sequence[Event]) -> int:
     """Insert ``events`` of one pool for every endpoint that wants them; call it inside the
     transaction of the change. Returns the rows written (none without endpoints)."""
-    rows = outbox_rows(pool_name, events)
+    return enqueue_many([(pool_name, events)])
+
+
+def enqueue_many(events_by_pool: Sequence[tuple[str, Sequence[Event]]]) -> int:
+    """:func:`enqueue` for several pools' events, in one insert."""
+    rows = [row for name, events in events_by_pool for row in outbox_rows(name, events)]
     if rows:
         WebhookEvent.objects.bulk_create(rows)
         transaction.on_commit(wake)

@@ -364,3 +364,35 @@ async def test_a_kick_and_the_peers_own_departure_in_one_batch_record_the_kick(
     assert {str(s.peer_id): s.reason for s in await stays()} == {a.id: "left", b.id: "kicked"}
     assert (await b.expect("rtc:close"))["id"] == a.id
     await b.expect("rtc:stop")  # the kick's notice reached it
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_joins_writes_its_history_in_the_same_statements_for_any_number_of_pools():
+    # Group commit puts joins of many pools in one transaction: their history is read and
+    # written for all of them at once, not pool by pool.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    Pool.objects.create(name="going-on")
+    membership.join("going-on", "early!chan", "w", {"user": None})
+
+    def batch(names: list[str]) -> int:
+        requests = [
+            membership.JoinRequest(name, f"{name}-{n}!chan", "w", {"user": None})
+            for n, name in enumerate(names)
+        ]
+        with CaptureQueriesContext(connection) as queries:
+            outcomes = membership.join_many(requests)
+        assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        return len(queries)
+
+    # Each batch: one join into the call that goes on, the others into new pools, two each.
+    few = batch(["going-on", "a", "a", "b", "b"])
+    many = batch(["going-on", *(name for name in "cdefgh" for _ in range(2))])
+    assert few == many
+    going_on = Call.objects.get(pool_name="going-on")
+    assert (going_on.live_peers, going_on.peak_peers, going_on.stay_count) == (3, 3, 3)
+    for name in "abcdefgh":
+        call = Call.objects.get(pool_name=name, ended=None)
+        assert (call.live_peers, call.peak_peers, call.stay_count) == (2, 2, 2)
+        assert Stay.objects.filter(call=call).count() == 2
