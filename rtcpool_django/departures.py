@@ -94,8 +94,10 @@ def _depart_orm(
         for pk, pool_id, _, description in found:
             if pk in deleted:
                 gone[pool_id, reasons.get(str(pk), "left")].append((pk, description))
-        for (pool_id, reason), peers in gone.items():
-            history.record_left(pools[pool_id], peers, reason=reason, at=left_at)
+        history.record_departures(
+            [(pools[pool_id], peers, reason) for (pool_id, reason), peers in gone.items()],
+            at=left_at,
+        )
     return pools, [(pk, pool_id, channel) for pk, pool_id, channel, _ in found], deleted
 
 

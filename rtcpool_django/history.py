@@ -218,7 +218,24 @@ def record_left(
     leave)`` pairs, for ``reason``. ``at`` is when they left (now by default), one moment
     or one per peer id (a dead worker's peers left at its last heartbeat). The call ends
     when its last peer is gone. Events ``peer.left`` and ``pool.finished``."""
-    descriptions = {str(peer_id): description for peer_id, description in gone}
+    record_departures([(pool, list(gone), reason)], at=at)
+
+
+def record_departures(
+    departures: Sequence[tuple[Pool, Sequence[tuple[Any, Any]], str]],
+    *,
+    at: datetime | Mapping[str, datetime] | None = None,
+) -> None:
+    """:func:`record_left` for each ``(pool, gone, reason)`` of one departure transaction
+    at once: a fixed number of statements, whatever the number of pools."""
+    descriptions: dict[str, Any] = {}
+    reasons: dict[str, str] = {}
+    pools: dict[str, Pool] = {}
+    for pool, gone, reason in departures:
+        for peer_id, description in gone:
+            descriptions[str(peer_id)] = description
+            reasons[str(peer_id)] = reason
+            pools[str(peer_id)] = pool
     if not descriptions or not recording():
         return
     now = timezone.now()
@@ -231,42 +248,55 @@ def record_left(
     stays = list(
         Stay.objects.filter(peer_id__in=list(descriptions), left=None).select_related("call")
     )
-    events = []
-    calls: dict[int, Call] = {}
+    events: dict[str, list[Event]] = {}
+    calls: dict[int, tuple[Call, Pool]] = {}
     for stay in stays:
         peer_id = str(stay.peer_id)
+        pool = pools[peer_id]
         # A pruned peer's worker fell silent before the peer could have joined, maybe.
         stay.left = max(left_at(peer_id), stay.joined)
-        stay.reason = reason
+        stay.reason = reasons[peer_id]
         stay.description_at_leave = descriptions[peer_id]
-        calls.setdefault(stay.call_id, stay.call).live_peers -= 1
+        call, _ = calls.setdefault(stay.call_id, (stay.call, pool))
+        call.live_peers -= 1
         data = _peer_data(
             pool, peer_id, stay.user_id, stay.description_at_leave, joined=stay.joined
         )
-        data.update(reason=reason, left=timestamp(stay.left), duration=stay.duration)
-        events.append(Event("peer.left", stay.left, data))
+        data.update(reason=stay.reason, left=timestamp(stay.left), duration=stay.duration)
+        events.setdefault(pool.name, []).append(Event("peer.left", stay.left, data))
     Stay.objects.bulk_update(stays, ["left", "reason", "description_at_leave"])
-    for call in calls.values():
-        if call.live_peers <= 0:
-            call.live_peers = 0
-            # Not necessarily now: a dead worker's peers left at its last heartbeat.
-            call.ended = Stay.objects.filter(call=call).aggregate(last=Max("left"))["last"]
-            events.append(
-                Event(
-                    "pool.finished",
-                    call.ended,
-                    {
-                        "pool": pool.name,
-                        "started": timestamp(call.started),
-                        "ended": timestamp(call.ended),
-                        "duration": call.duration,
-                        "peak": call.peak_peers,
-                        "stays": call.stay_count,
-                    },
-                )
+    ending = [pk for pk, (call, _) in calls.items() if call.live_peers <= 0]
+    last_left = dict(
+        Stay.objects.filter(call__in=ending)
+        .values_list("call_id")
+        .annotate(last=Max("left"))
+        .values_list("call_id", "last")
+        if ending
+        else []
+    )
+    for pk, (call, pool) in calls.items():
+        if pk not in last_left:
+            continue
+        call.live_peers = 0
+        # Not necessarily now: a dead worker's peers left at its last heartbeat.
+        call.ended = last_left[pk]
+        events.setdefault(pool.name, []).append(
+            Event(
+                "pool.finished",
+                call.ended,
+                {
+                    "pool": pool.name,
+                    "started": timestamp(call.started),
+                    "ended": timestamp(call.ended),
+                    "duration": call.duration,
+                    "peak": call.peak_peers,
+                    "stays": call.stay_count,
+                },
             )
-        Call.objects.filter(pk=call.pk).update(live_peers=call.live_peers, ended=call.ended)
-    webhook_queue.enqueue(pool.name, events)
+        )
+    if calls:
+        Call.objects.bulk_update([call for call, _ in calls.values()], ["live_peers", "ended"])
+    webhook_queue.enqueue_many(list(events.items()))
 
 
 def record_described(pool: Pool, peer: Peer) -> None:

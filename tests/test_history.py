@@ -396,3 +396,34 @@ def test_a_batch_of_joins_writes_its_history_in_the_same_statements_for_any_numb
         call = Call.objects.get(pool_name=name, ended=None)
         assert (call.live_peers, call.peak_peers, call.stay_count) == (2, 2, 2)
         assert Stay.objects.filter(call=call).count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_of_departures_writes_its_history_in_the_same_statements_for_any_number_of_pools():
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def joined(name: str, n: int) -> str:
+        (outcome, _) = membership.join(name, f"{name}-{n}!chan", "w", {"user": None})
+        return outcome.peer_id
+
+    def batch(names: str) -> int:
+        # Per pool, one of two peers leaves (its call goes on) or both (their call ends).
+        leaving = []
+        for name in names:
+            first, second = joined(name, 1), joined(name, 2)
+            leaving += (
+                [(first, "left"), (second, "kicked")] if name in "aceg" else [(first, "left")]
+            )
+        with CaptureQueriesContext(connection) as queries:
+            _, removed = membership.remove_each(leaving)
+        assert removed == {peer_id for peer_id, _ in leaving}
+        return len(queries)
+
+    assert batch("ab") == batch("cdefgh")
+    for name in "abcdefgh":
+        call = Call.objects.get(pool_name=name)
+        ended = name in "aceg"
+        assert (call.ended is not None, call.live_peers) == (ended, 0 if ended else 1)
+        reasons = sorted(Stay.objects.filter(call=call).values_list("reason", flat=True))
+        assert reasons == (["kicked", "left"] if ended else ["", "left"])
