@@ -68,6 +68,12 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
             raise
         else:
             await self._depart()
+        finally:
+            # Nothing reads this channel any more: what is still sent to it (notices that
+            # crossed the departure) need not wait in the layer until it expires.
+            close_channel = getattr(getattr(self, "channel_layer", None), "close_channel", None)
+            if close_channel is not None and getattr(self, "channel_name", None):
+                close_channel(self.channel_name)
 
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> Any:

@@ -133,3 +133,18 @@ async def test_a_join_landing_during_the_orphan_check_is_not_taken_for_an_orphan
     monkeypatch.setattr(pools, "run_in_thread", read_then_connect)
     assert await pools.aprune_orphans(registry.worker_id, live) == 0
     assert await ids() == {a.id}
+
+
+async def test_the_layer_keeps_nothing_for_a_consumer_that_has_ended(connect):
+    # A notice that crosses a departure (sent to the leaver's channel after it stopped
+    # reading) is dropped at once, not queued in the worker until it expires.
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    assert (await a.expect("rtc:peer"))["id"] == b.id
+    b_channel = await Peer.objects.values_list("channel_name", flat=True).aget(pk=b.id)
+    layer = get_channel_layer()
+    await b.close()
+    await layer.send(b_channel, {"type": "rtcpool.peer", "pool": 1, "id": "late"})
+    assert b_channel not in layer.channels
+    assert (await a.expect("rtc:close"))["id"] == b.id

@@ -398,6 +398,27 @@ async def test_buffers_of_channels_nobody_reads_are_forgotten_after_expiry(make)
     assert gone not in ours.receive_buffer
 
 
+async def test_a_closed_channel_keeps_nothing_of_what_is_sent_to_it_until_it_expires(make):
+    # Its consumer has ended (PoolConsumer calls close_channel): notices that crossed its
+    # departure are dropped at once, not kept for expiry seconds.
+    sender, ours = make(), make(expiry=1)
+    gone, live = await ours.new_channel(), await ours.new_channel()
+    await sender.send(gone, {"type": "sent.before.it.closed"})
+    await sender.send(live, {"type": "m"})
+    assert await receive(ours, live) == {"type": "m"}
+    assert len(ours.receive_buffer[gone]) == 1
+    ours.close_channel(gone)
+    assert gone not in ours.receive_buffer
+    await sender.send(gone, {"type": "sent.after.it.closed"})
+    await sender.send(live, {"type": "m"})
+    assert await receive(ours, live) == {"type": "m"}  # both were read from Redis
+    assert gone not in ours.receive_buffer
+    # Remembered for expiry seconds only, after which nothing can be in flight to it.
+    await asyncio.sleep(1.1)
+    ours.close_channel(await ours.new_channel())
+    assert gone not in ours._closed
+
+
 def test_receive_from_two_event_loops_in_turn(make):
     # As channels_redis' test_double_receive: async_to_sync runs each call on a new loop.
     layer = make()

@@ -70,6 +70,7 @@ from redis.asyncio import BlockingConnectionPool
 
 from ..loops import PerLoop
 from .buffers import ChannelBuffer
+from .closed import ClosedChannels
 from .outages import OutageTracking
 from .reader import ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
@@ -128,6 +129,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         self._last_score = 0.0
         self._senders: PerLoop[int, ShardSender] = PerLoop(lambda index: ShardSender(self, index))
         self._swept_at = time.monotonic()
+        self._closed = ClosedChannels(expiry)
 
     def create_pool(self, index: int) -> Any:
         """A connection pool that waits for a free connection when all are busy, instead of
@@ -345,11 +347,21 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             if isinstance(channels, str):
                 channels = [channels]
             for n, channel in enumerate(channels):
+                if channel in self._closed:
+                    continue  # its consumer has ended: as if it had expired unread
                 buffer = self.receive_buffer.get(channel)
                 if buffer is None:
                     buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
                 if not buffer.put(message if n == 0 else dict(message)):
                     self.dropped_messages += 1
+
+    def close_channel(self, channel: str) -> None:
+        """The one reader of ``channel`` (a consumer) has ended: drop what is buffered for
+        it, and what arrives for it from now on until it would have expired."""
+        buffer = self.receive_buffer.get(channel)
+        if buffer is not None and not buffer.waiting:
+            del self.receive_buffer[channel]
+        self._closed.add(channel)
 
     def _sweep_buffers(self) -> None:
         """Forget buffers of channels that no receive() has read for ``expiry`` seconds.
@@ -373,6 +385,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         await self._stop_readers()
         for buffer in self.receive_buffer.values():
             buffer.clear()
+        self._closed.clear()
         await super().flush()
 
     async def close_pools(self) -> None:
