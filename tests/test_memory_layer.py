@@ -281,6 +281,39 @@ async def test_send_many_delivers_in_order_and_reports_full_channels():
     assert [(await layer.receive("b"))["n"] for _ in range(2)] == [1, 2]
 
 
+async def test_sends_and_receives_build_a_queue_only_for_a_new_channel(monkeypatch):
+    layer = Ours()
+    await layer.send("c", {"type": "m"})
+    built = []
+
+    class Counted(asyncio.Queue):
+        def __init__(self, *args, **kwargs):
+            built.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(asyncio, "Queue", Counted)
+    for _ in range(3):
+        await layer.send("c", {"type": "m"})
+    assert [await layer.receive("c") for _ in range(4)] == [{"type": "m"}] * 4
+    assert built == []
+    await layer.send("new", {"type": "m"})
+    assert len(built) == 1
+
+
+async def test_a_closed_channel_keeps_nothing_of_what_is_sent_to_it_until_it_expires():
+    layer = Ours(expiry=1)
+    await layer.send("gone", {"type": "sent.before.it.closed"})
+    layer.close_channel("gone")
+    await layer.send("gone", {"type": "sent.after.it.closed"})
+    assert "gone" not in layer.channels
+    await layer.group_add("pool", "gone")
+    await layer.group_send("pool", {"type": "to.the.group"})
+    assert "gone" not in layer.channels
+    await asyncio.sleep(1.1)
+    layer.close_channel("another")
+    assert "gone" not in layer._closed and "another" in layer._closed
+
+
 def test_the_in_memory_layer_needs_no_redis_extra():
     # A site without channels_redis names it as its BACKEND: importing it must work.
     code = (
