@@ -384,6 +384,13 @@ def test_a_batch_of_joins_writes_its_history_in_the_same_statements_for_any_numb
         with CaptureQueriesContext(connection) as queries:
             outcomes = membership.join_many(requests)
         assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
+        # Nothing built row by row in Python: no CASE per row (bulk_update), no stay values.
+        assert not [q for q in queries if "CASE" in q["sql"]]
+        assert not [
+            q
+            for q in queries
+            if q["sql"].startswith('INSERT INTO "rtcpool_django_stay"') and "SELECT" not in q["sql"]
+        ]
         return len(queries)
 
     # Each batch: one join into the call that goes on, the others into new pools, two each.
@@ -418,6 +425,7 @@ def test_a_batch_of_departures_writes_its_history_in_the_same_statements_for_any
         with CaptureQueriesContext(connection) as queries:
             _, removed = membership.remove_each(leaving)
         assert removed == {peer_id for peer_id, _ in leaving}
+        assert not [q for q in queries if "CASE" in q["sql"]]  # no bulk_update expression
         return len(queries)
 
     assert batch("ab") == batch("cdefgh")
