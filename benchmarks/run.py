@@ -124,6 +124,8 @@ def measure(
             if setup.django:
                 run_async(warm_up(servers.ports))
             for name in chosen:
+                if not servers.wait_idle():
+                    progress(f"{setup.name}: peers of the last scenario still there after 30 s")
                 progress(f"{setup.name}: {name}")
                 try:
                     call = scenario_call(name, params, limits, smoke, servers)

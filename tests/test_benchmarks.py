@@ -246,3 +246,24 @@ async def test_the_churn_on_the_floor_completes_every_cycle_and_samples_memory()
     assert churn["cycles"] == 30 and churn["failed"] == 0 and churn["cycles_per_s"] > 0
     assert (churn["rss_early_mb"], churn["rss_end_mb"]) == (100, 105)
     assert churn["rss_growth"] == pytest.approx(1.05)
+
+
+def test_a_scenario_starts_once_the_last_ones_peers_have_left() -> None:
+    # Scenarios share their setup's servers: the next one waits for the database to hold
+    # no peer (then a moment for their consumers to end), so it never meets the last
+    # one's teardown.
+    from benchmarks.setups import FLOOR, SETUPS, Servers
+
+    class Environment:
+        counts = [3, 1, 0]
+
+        def peers(self, setup):
+            return self.counts.pop(0) if len(self.counts) > 1 else self.counts[0]
+
+    environment = Environment()
+    servers = Servers(SETUPS["memory"], environment)  # type: ignore[arg-type]
+    assert servers.wait_idle(timeout=5, settle=0) is True
+    assert environment.counts == [0]
+    stuck = Servers(SETUPS["ours"], type("Busy", (), {"peers": lambda self, setup: 2})())  # type: ignore[arg-type]
+    assert stuck.wait_idle(timeout=0.3, settle=0) is False
+    assert Servers(FLOOR, environment).wait_idle() is True  # type: ignore[arg-type]
