@@ -40,20 +40,21 @@ def record_joined(pool: Pool, peers: Sequence[Peer]) -> None:
 
 def record_joins(joins: Sequence[tuple[Pool, Sequence[Peer]]]) -> None:
     """:func:`record_joined` for the pools of one join transaction at once (each pool
-    once): a fixed number
-    of statements (the open calls read, the new ones counted and created, the others
-    updated, the stays and the outbox rows inserted), whatever the number of pools."""
+    once): a fixed number of statements (the open calls read, the new ones counted and
+    created, the others updated, the stays and the outbox rows inserted), whatever the
+    number of pools."""
     joins = [(pool, peers) for pool, peers in joins if peers]
     if not joins or not recording():
         return
-    pools = [pool for pool, _ in joins]
-    calls = {call.pool_id: call for call in Call.objects.filter(pool__in=pools, ended=None)}
-    starting = [pool for pool in pools if pool.pk not in calls]
-    started_now = {pool.pk for pool in starting}
-    if starting:
+    calls = {
+        call.pool_id: call
+        for call in Call.objects.filter(pool__in=[pool for pool, _ in joins], ended=None)
+    }
+    started_now = {pool.pk for pool, _ in joins if pool.pk not in calls}
+    if started_now:
         # Counted, not assumed zero: peers that joined before history was kept are live too.
         live = dict(
-            Peer.objects.filter(pool__in=starting)
+            Peer.objects.filter(pool_id__in=started_now)
             .values_list("pool_id")
             .annotate(n=Count("id"))
             .values_list("pool_id", "n")

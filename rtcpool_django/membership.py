@@ -28,10 +28,10 @@ from __future__ import annotations
 import functools
 import sys
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import QuerySet
@@ -46,6 +46,9 @@ from .entry import Entered, Entry, Readmit, enter_many
 from .messages import Outbox
 from .models import Peer, Pool
 from .statements import can_batch
+
+T = TypeVar("T")
+R = TypeVar("R")
 
 
 @dataclass
@@ -95,21 +98,17 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     # join on PostgreSQL with history keeps its one batch of statements, which needs the
     # pool's row (entry.enter_many).
     may_assume = len(requests) > 1 or not can_batch() or not history.recording()
-    admissions = _admissions(requests)
+    admissions = _each_alone(
+        admit_many, [(r.requested, r.scope, joiner(r.scope)) for r in requests]
+    )
     # A join whose pool is missing and that may not assume it (a description hook is
     # given the saved pool) has it created first, with the others of the batch.
-    saving = [
-        n
+    saving = {
+        n: (admission, requests[n].scope)
         for n, admission in enumerate(admissions)
         if isinstance(admission, Admission) and not _assumes(admission, may_assume)
-    ]
-    saved = dict(
-        zip(
-            saving,
-            _saved_pools([(admissions[n], requests[n].scope) for n in saving]),  # type: ignore[misc]
-            strict=True,
-        )
-    )
+    }
+    saved = dict(zip(saving, _each_alone(pools_for_joins, list(saving.values())), strict=True))
     for n, (request, admission) in enumerate(zip(requests, admissions, strict=True)):
         try:
             if isinstance(admission, Exception):
@@ -141,19 +140,21 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     return outcomes  # type: ignore[return-value]
 
 
-def _admissions(requests: Sequence[JoinRequest]) -> list[Admission | Exception]:
-    """Each request's admission (one read of their pools), or its own failure."""
-    joins = [(r.requested, r.scope, joiner(r.scope)) for r in requests]
+def _each_alone(read: Callable[[list[T]], list[R]], items: list[T]) -> list[R | Exception]:
+    """``read(items)``, a read made once for a batch (``admit_many``, ``pools_for_joins``)
+    that answers one outcome per item. Should it fail with a database error on a live
+    connection, each item is read on its own, so that only an item whose own read fails
+    gets that error; on a lost connection the error is raised (the batch is run again)."""
+    if not items:
+        return []
     try:
-        return admit_many(joins)
-    except (OperationalError, InterfaceError):
+        return list(read(items))
+    except (OperationalError, InterfaceError) as exc:
         if _disconnected():
             raise
-        if len(joins) == 1:
-            return [sys.exc_info()[1]]  # type: ignore[list-item]
-    # The shared read failed on a live connection: each join on its own, so that only a
-    # join whose own read fails fails.
-    return [admission for join in joins for admission in admit_many([join])]
+        if len(items) == 1:
+            return [exc]
+    return [outcome for item in items for outcome in _each_alone(read, [item])]
 
 
 def _disconnected() -> bool:
@@ -172,20 +173,6 @@ def _assumes(admission: Admission, may_assume: bool) -> bool:
         and rtcpool_settings.INITIAL_DESCRIPTION is policy.initial_description
         and may_assume
     )
-
-
-def _saved_pools(admitted: list[tuple[Admission, Mapping[str, Any]]]) -> list[Pool | Exception]:
-    """The saved pools of these admissions (pools_for_joins), or each its own failure."""
-    if not admitted:
-        return []
-    try:
-        return pools_for_joins(admitted)
-    except (OperationalError, InterfaceError):
-        if _disconnected():
-            raise
-        if len(admitted) == 1:
-            return [sys.exc_info()[1]]  # type: ignore[list-item]
-    return [pool for one in admitted for pool in _saved_pools([one])]
 
 
 def _entry(request: JoinRequest, admission: Admission, pool: Pool | None) -> Entry:

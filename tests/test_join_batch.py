@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 
+import pytest
 from asgiref.sync import sync_to_async
 from django.test import override_settings
 
@@ -123,3 +124,32 @@ async def hang_up(client) -> None:
 
 async def _true(value) -> bool:
     return bool(value)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_failed_shared_read_of_a_batch_fails_only_the_join_whose_own_read_fails(monkeypatch):
+    # The batch reads its pools once (admission.admit_many); should that read fail on a
+    # live connection, each join is read on its own and only the one that fails fails.
+    from django.db import OperationalError
+
+    admit_many = membership.admit_many
+    reads = []
+
+    def failing(joins):
+        reads.append([requested for requested, _, _ in joins])
+        if any(requested == "broken" for requested, _, _ in joins):
+            Pool.objects.count()  # it reached the database, which answered with an error
+            raise OperationalError("a read of this join fails")
+        return admit_many(joins)
+
+    monkeypatch.setattr(membership, "admit_many", failing)
+    names = ["room", "broken", "room"]
+    requests = [
+        membership.JoinRequest(name, f"c{n}!chan", "w", {"user": None})
+        for n, name in enumerate(names)
+    ]
+    first, broken, last = membership.join_many(requests)
+    assert reads == [names, ["room"], ["broken"], ["room"]]
+    assert isinstance(broken, OperationalError)
+    assert first[0].roster == {} and list(last[0].roster) == [first[0].peer_id]
+    assert Peer.objects.count() == 2

@@ -18,9 +18,6 @@ class ClosedChannels:
     def __contains__(self, channel: object) -> bool:
         return channel in self._closed
 
-    def __len__(self) -> int:
-        return len(self._closed)
-
     def add(self, channel: str) -> None:
         """Note that ``channel`` closed now; forget those closed over ``expiry`` ago."""
         now = time.monotonic()
