@@ -10,9 +10,11 @@ departure) is announced by one of them only. Pools are locked in id order, so th
 workers removing peers of the same pools never deadlock.
 
 On PostgreSQL (psycopg 3, client-side binding) the transaction is one batch of statements,
-one round trip: BEGIN; lock the pools; read their peers; ``DELETE ... RETURNING``; COMMIT.
-Elsewhere (SQLite, which serialises writers itself, or with attendance history on, whose
-rows the same transaction writes) it runs through the ORM.
+one round trip: BEGIN; lock the pools; read their peers; ``DELETE ... RETURNING`` (which,
+with history on, also ends the stays and calls of the peers it deletes:
+:func:`rtcpool_django.history.departure_statement`); COMMIT. Elsewhere (SQLite, which
+serialises writers itself, or with webhook endpoints, whose payloads are built from the
+history rows read by the ORM) it runs through the ORM.
 """
 
 from __future__ import annotations
@@ -53,8 +55,8 @@ def depart_many(
     ids = sorted({uuid.UUID(str(pk)) for pk in peer_ids})
     if not ids:
         return []
-    if can_batch() and not history.recording():
-        pools, rows, deleted = _depart_batched(ids)
+    if can_batch() and history.departures_in_sql():
+        pools, rows, deleted = _depart_batched(ids, reasons or {}, left_at)
     else:
         pools, rows, deleted = _depart_orm(ids, reasons or {}, left_at)
     by_pool: dict[int, list[str]] = defaultdict(list)
@@ -101,23 +103,34 @@ def _depart_orm(
     return pools, [(pk, pool_id, channel) for pk, pool_id, channel, _ in found], deleted
 
 
-def _depart_batched(ids: list[uuid.UUID]) -> tuple[dict[int, Pool], Rows, set[uuid.UUID]]:
+def _depart_batched(
+    ids: list[uuid.UUID],
+    reasons: Mapping[str, str],
+    left_at: datetime | Mapping[str, datetime] | None,
+) -> tuple[dict[int, Pool], Rows, set[uuid.UUID]]:
     quote = connection.ops.quote_name
     pool_table, peer_table = quote(Pool._meta.db_table), quote(Peer._meta.db_table)
     pool_fields = list(Pool._meta.concrete_fields)
     pool_columns = ", ".join(quote(column(f)) for f in pool_fields)
     of_peers = f"SELECT pool_id FROM {peer_table} WHERE id = ANY(%s)"
+    # With history, the stays and calls of the peers deleted end in the same statement.
+    delete, delete_params = history.departure_statement(
+        f"DELETE FROM {peer_table} WHERE id = ANY(%s) RETURNING id, description",
+        [ids],
+        {str(pk): reasons.get(str(pk), "left") for pk in ids},
+        at=left_at,
+    )
     sql = ";\n".join(
         [
             "BEGIN",
             f"SELECT {pool_columns} FROM {pool_table} WHERE id IN ({of_peers}) "
             "ORDER BY id FOR UPDATE",
             f"SELECT id, pool_id, channel_name FROM {peer_table} WHERE pool_id IN ({of_peers})",
-            f"DELETE FROM {peer_table} WHERE id = ANY(%s) RETURNING id",
+            delete,
             "COMMIT",
         ]
     )
-    results = execute_batch(sql, [ids, ids, ids])
+    results = execute_batch(sql, [ids, ids, *delete_params])
     pool_rows, rows, deleted = results[1], results[2], results[3]
     names = [f.attname for f in pool_fields]
     pools = {}

@@ -19,7 +19,7 @@ from django.db import connection
 from django.db.models import Count, Max, Q, QuerySet
 from django.utils import timezone
 
-from . import webhook_queue
+from . import webhook_queue, webhooks
 from .conf import rtcpool_settings
 from .models import Call, Peer, Pool, Stay, WebhookEvent
 from .statements import update_rows
@@ -342,6 +342,65 @@ def record_departures(
     if calls:
         update_rows([call for call, _ in calls.values()], ["live_peers", "ended"])
     webhook_queue.enqueue_many(list(events.items()))
+
+
+def departures_in_sql() -> bool:
+    """Whether a departure batch on PostgreSQL writes its history in its own round trip
+    (:func:`departure_statement`): with history off, or on with no webhook endpoint. The
+    payloads of ``peer.left`` and ``pool.finished`` are built from the rows read by
+    :func:`record_departures`, so with endpoints the batch goes through it."""
+    return not recording() or not webhooks.endpoints()
+
+
+def departure_statement(
+    delete: str,
+    delete_params: list[Any],
+    gone: Mapping[str, str],
+    *,
+    at: datetime | Mapping[str, datetime] | None = None,
+) -> tuple[str, list[Any]]:
+    """``delete``, a ``DELETE FROM`` the peers ``... RETURNING id, description`` of a
+    departure batch (PostgreSQL), as one statement that also does what
+    :func:`record_departures` does without webhooks: the stays of the peers it deletes
+    end for their reason in ``gone`` (peer id -> reason) at ``at`` (as there), and each
+    call ends when its last peer is gone, at its last stay's end. It returns the ids the
+    delete returns. Only when :func:`departures_in_sql`."""
+    if not recording():
+        return delete, delete_params
+    q = connection.ops.quote_name
+    stay, call = q(Stay._meta.db_table), q(Call._meta.db_table)
+    left = q("left")
+    now = timezone.now()
+    params = list(delete_params)
+    rows = []
+    for peer_id, reason in gone.items():
+        moment = (at.get(peer_id, now) if isinstance(at, Mapping) else at) or now
+        rows.append("(CAST(%s AS uuid), CAST(%s AS text), CAST(%s AS timestamptz))")
+        params += [peer_id, reason, moment]
+    # Each part sees the rows as they were before the statement: a call's last stay is
+    # the latest of those it closes and of those closed before.
+    sql = f"""WITH gone AS ({delete}),
+        v(id, reason, at) AS (VALUES {", ".join(rows)}),
+        closed AS (
+            UPDATE {stay} s SET {left} = GREATEST(v.at, s.joined), reason = v.reason,
+                description_at_leave = gone.description
+            FROM gone JOIN v ON v.id = gone.id
+            WHERE s.peer_id = gone.id AND s.{left} IS NULL
+            RETURNING s.call_id, s.{left}
+        ),
+        per_call AS (
+            SELECT call_id, count(*) AS n, max({left}) AS last FROM closed GROUP BY call_id
+        ),
+        ended AS (
+            UPDATE {call} c SET live_peers = GREATEST(c.live_peers - p.n, 0),
+                ended = CASE WHEN c.live_peers - p.n <= 0 THEN GREATEST(
+                    p.last, (SELECT max(s.{left}) FROM {stay} s WHERE s.call_id = c.id)
+                ) ELSE c.ended END
+            FROM per_call p WHERE c.id = p.call_id
+            RETURNING c.id
+        )
+        SELECT id FROM gone"""
+    return sql, params
 
 
 def record_described(pool: Pool, peer: Peer) -> None:

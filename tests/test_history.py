@@ -367,6 +367,11 @@ async def test_a_kick_and_the_peers_own_departure_in_one_batch_record_the_kick(
     await b.expect("rtc:stop")  # the kick's notice reached it
 
 
+def _bulk_update(sql: str) -> bool:
+    """Whether ``sql`` is QuerySet.bulk_update's: a CASE with a branch per row's pk."""
+    return "CASE WHEN (" in sql and '"id" = ' in sql
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_batch_of_joins_writes_its_history_in_the_same_statements_for_any_number_of_pools():
     # Group commit puts joins of many pools in one transaction: their history is read and
@@ -386,7 +391,7 @@ def test_a_batch_of_joins_writes_its_history_in_the_same_statements_for_any_numb
             outcomes = membership.join_many(requests)
         assert not [outcome for outcome in outcomes if isinstance(outcome, Exception)]
         # Nothing built row by row in Python: no CASE per row (bulk_update), no stay values.
-        assert not [q for q in queries if "CASE" in q["sql"]]
+        assert not [q for q in queries if _bulk_update(q["sql"])]
         assert not [
             q
             for q in queries
@@ -426,7 +431,7 @@ def test_a_batch_of_departures_writes_its_history_in_the_same_statements_for_any
         with CaptureQueriesContext(connection) as queries:
             _, removed = membership.remove_each(leaving)
         assert removed == {peer_id for peer_id, _ in leaving}
-        assert not [q for q in queries if "CASE" in q["sql"]]  # no bulk_update expression
+        assert not [q for q in queries if _bulk_update(q["sql"])]
         return len(queries)
 
     assert batch("ab") == batch("cdefgh")
@@ -541,3 +546,79 @@ def test_on_postgresql_a_batch_of_joins_writes_the_same_history_in_its_one_round
     assert len(entering) == 2  # the early join's, and the batch's
     assert "rtcpool_django_stay" in entering[1]["sql"]
     assert "rtcpool_django_webhookevent" in entering[1]["sql"]
+
+
+def _history_of_a_departure_batch(tag: str) -> dict[str, object]:
+    """Peers of three pools leave in one batch: all of one (its call ends), one of another
+    (kicked, at a given moment), and one already gone; what the batch wrote."""
+    ids: dict[str, str] = {}
+    for name, n in (("ends", 2), ("goes-on", 2), ("again", 2)):
+        for k in range(n):
+            joined, _ = membership.join(f"{tag}-{name}", f"{name}-{k}!chan", "w", {"user": None})
+            ids[f"{name}-{k}"] = joined.peer_id
+    membership.remove([ids["again-0"]], reason="left")
+    at = timezone.now() - timedelta(seconds=5)  # before the peer joined: the join time
+    leaving = [("ends-0", "left"), ("ends-1", "left"), ("goes-on-0", "kicked"), ("again-0", "left")]
+    _, removed = membership.remove_each(
+        [(ids[key], reason) for key, reason in leaving], left_at={ids["goes-on-0"]: at}
+    )
+    label = {peer_id: key for key, peer_id in ids.items()}
+    written: dict[str, object] = {"removed": sorted(label[peer_id] for peer_id in removed)}
+    for name in ("ends", "goes-on", "again"):
+        stays = Stay.objects.filter(pool_name=f"{tag}-{name}").order_by("joined", "id")
+        (call,) = Call.objects.filter(pool_name=f"{tag}-{name}")
+        last = max((stay.left for stay in stays if stay.left), default=None)
+        written[name] = {
+            "stays": [
+                (label[str(stay.peer_id)], stay.reason, stay.left == stay.joined, stay.left is None)
+                for stay in stays
+            ],
+            "call": (call.live_peers, call.peak_peers, call.stay_count, call.ended == last),
+            "ended": call.ended is not None,
+        }
+    return written
+
+
+@pytest.mark.django_db(transaction=True)
+def test_on_postgresql_a_batch_of_departures_writes_the_same_history_in_its_one_round_trip(
+    monkeypatch,
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from rtcpool_django import departures
+
+    if connection.vendor != "postgresql":
+        pytest.skip("the batched departure is PostgreSQL's")
+    with monkeypatch.context() as orm:
+        orm.setattr(departures, "can_batch", lambda: False)
+        by_orm = _history_of_a_departure_batch("orm")
+
+    def no_orm(*args):
+        raise AssertionError("the batch left its round trip")
+
+    monkeypatch.setattr(departures, "_depart_orm", no_orm)
+    with CaptureQueriesContext(connection) as queries:
+        batched = _history_of_a_departure_batch("batched")
+    assert batched == by_orm
+    assert batched["removed"] == ["ends-0", "ends-1", "goes-on-0"]
+    assert batched["ends"] == {
+        "stays": [("ends-0", "left", False, False), ("ends-1", "left", False, False)],
+        "call": (0, 2, 2, True),
+        "ended": True,
+    }
+    assert batched["goes-on"]["stays"][0] == ("goes-on-0", "kicked", True, False)  # type: ignore[index]
+    assert batched["goes-on"]["call"][0] == 1  # type: ignore[index]
+    assert batched["again"]["call"][0] == 1  # type: ignore[index]  # not counted twice
+    # Each departure batch, history and all, is one statement sent.
+    assert [q["sql"].count("DELETE") for q in queries if "DELETE" in q["sql"]] == [1, 1]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_with_webhook_endpoints_a_departure_batch_writes_its_events(settings):
+    # The payloads of peer.left and pool.finished are built from the stays the ORM reads.
+    settings.RTCPOOL = {"WEBHOOKS": [endpoint()], "WEBHOOK_SENDER_IN_WORKERS": False}
+    joined, _ = membership.join("room", "a!chan", "w", {"user": None})
+    membership.remove([joined.peer_id], reason="left")
+    types = WebhookEvent.objects.filter(pool_name="room").values_list("type", flat=True)
+    assert list(types) == ["pool.started", "peer.joined", "peer.left", "pool.finished"]
