@@ -339,3 +339,27 @@ async def test_relays_from_a_peer_the_receiver_does_not_know_are_dropped(connect
     text = json.dumps({"type": "rtc:sdp", "data": {"peer": "gone", "description": OFFER}})
     await get_channel_layer().send(channel, {"type": "rtcpool.relay", "from": "gone", "text": text})
     await a.nothing()
+
+
+async def test_a_closing_socket_makes_no_thread_hop_of_its_own(connect, monkeypatch):
+    # Channels' websocket_disconnect hops to a thread to close old database connections,
+    # for every socket that closes; the departure's own database call cleans up after
+    # itself, and the rest of the pool hears rtc:close without waiting for that hop.
+    import channels.generic.websocket
+
+    hops = []
+
+    async def aclose_old_connections():
+        hops.append(1)
+
+    monkeypatch.setattr(
+        channels.generic.websocket, "aclose_old_connections", aclose_old_connections
+    )
+    a, b = await connect(), await connect()
+    await a.join("room")
+    await b.join("room")
+    await a.expect("rtc:peer")
+    await b.close()
+    assert (await a.expect("rtc:close"))["id"] == b.id
+    assert hops == []
+    assert not await database_sync_to_async(Peer.objects.filter(pk=b.id).exists)()
