@@ -13,6 +13,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+from asgiref.typing import WebSocketDisconnectEvent
 from channels.consumer import get_handler_name
 from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
@@ -111,7 +112,7 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
         self._counted = True
         await self.accept()
 
-    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+    async def websocket_disconnect(self, message: WebSocketDisconnectEvent) -> None:
         # Channels' own also hops to a thread for close_old_connections, for every closed
         # socket: a tenth of a worker's time when half a pool's peers leave at once. The
         # pools' database calls clean up after themselves (as in dispatch, above).
