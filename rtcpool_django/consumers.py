@@ -259,6 +259,11 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
 
     # --- messages from the channel layer -------------------------------------------------
 
+    async def rtcpool_notices(self, message: dict[str, Any]) -> None:
+        """Several notices of one delivery (rtcpool_django.delivery), in their order."""
+        for notice in message["messages"]:
+            await self.dispatch(notice)
+
     async def rtcpool_relay(self, message: dict[str, Any]) -> None:
         # A sender this peer was told has left must not reach it: the client would throw.
         if message["from"] in self.roster:

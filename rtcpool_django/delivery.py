@@ -10,7 +10,11 @@ A full channel is usually a burst, not a fault: its consumer's process is busy a
 it a moment later. So a refused notice is offered again, with a short backoff, for up to
 ``RTCPOOL["DELIVERY_TIMEOUT"]`` seconds before its channel is reported as refused (and its
 peer evicted by :func:`deliver`). Messages to one channel keep their order: a channel's
-next message is sent only once the one before it was taken.
+next message is sent only once the one before it was taken. And the messages of one
+delivery to one channel go as one (``rtcpool.notices``, up to ``BUNDLE`` of them), which
+its consumer handles in order: the ten peers a batch of joins brings into a pool would
+otherwise cost each earlier peer's connection up to nine messages of the layer to send,
+hold and receive, for nine frames.
 """
 
 from __future__ import annotations
@@ -33,7 +37,7 @@ from .conf import rtcpool_settings
 from .database import run_in_thread
 from .loops import PerLoop
 from .membership import remove
-from .messages import KICK, Outbox
+from .messages import KICK, Outbox, notices
 from .models import Peer
 
 logger = logging.getLogger("rtcpool_django")
@@ -47,6 +51,8 @@ MAX_BACKOFF = 0.25
 # connection of channels_redis' pool, which raises MaxConnectionsError (it does not wait)
 # when a burst of joins in big pools would need thousands at the same moment.
 SEND_CONCURRENCY = 100
+# Messages to one channel sent as one rtcpool.notices, at most.
+BUNDLE = 100
 
 
 @dataclass
@@ -107,9 +113,12 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
     if timeout is None:
         timeout = rtcpool_settings.DELIVERY_TIMEOUT
     layer = channel_layer()
-    queues: dict[str, deque[dict[str, Any]]] = defaultdict(deque)
+    by_channel: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for channel, message in outbox:
-        queues[channel].append(message)
+        by_channel[channel].append(message)
+    queues: dict[str, deque[dict[str, Any]]] = {
+        channel: deque(_bundled(messages)) for channel, messages in by_channel.items()
+    }
 
     backoff = Backoff(timeout)
     while True:
@@ -137,6 +146,16 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
             )
             metrics.notices_refused.inc(len(refused))
             return Undelivered(full=sorted(full), failed=sorted(failed))
+
+
+def _bundled(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One channel's messages, in order, as few messages as :data:`BUNDLE` allows."""
+    if len(messages) == 1:
+        return messages
+    return [
+        chunk[0] if len(chunk) == 1 else notices(chunk)
+        for chunk in (messages[n : n + BUNDLE] for n in range(0, len(messages), BUNDLE))
+    ]
 
 
 async def _send_round(

@@ -30,6 +30,8 @@ KICK = "rtcpool.kick"
 RELAY = "rtcpool.relay"
 #: The worker's roster repair: peers this connection missed, and departures it missed.
 SYNC = "rtcpool.sync"
+#: Several of the above for one connection, handled in their order (one delivery's).
+NOTICES = "rtcpool.notices"
 
 
 def peer(pool_id: int, peer_id: str, channel: str, description: Any) -> Message:
@@ -66,3 +68,8 @@ def relay(sender: str, text: str) -> Message:
 def sync(pool_id: int, add: dict[str, list[Any]], close: list[str]) -> Message:
     """``add`` maps a peer id to ``[channel, description]``; ``close`` lists peer ids."""
     return {"type": SYNC, "pool": pool_id, "add": add, "close": close}
+
+
+def notices(bundled: list[Message]) -> Message:
+    """Several messages to one channel as one, handled in order by its consumer."""
+    return {"type": NOTICES, "messages": bundled}

@@ -37,7 +37,7 @@ from .group_commit import GroupCommit
 from .history import pool_calls, pool_stays
 from .history import prune as prune_calls
 from .membership import Joined
-from .messages import DESCRIBE, KICK, LEAVE, PEER, RELAY, STOP, SYNC
+from .messages import DESCRIBE, KICK, LEAVE, NOTICES, PEER, RELAY, STOP, SYNC
 from .models import Access, Call, Peer, Pool, Stay
 
 if TYPE_CHECKING:
@@ -55,6 +55,7 @@ __all__ = [
     "DESCRIBE",
     "KICK",
     "LEAVE",
+    "NOTICES",
     "PEER",
     "RELAY",
     "STOP",

@@ -71,6 +71,32 @@ async def test_a_describe_that_overtakes_the_peer_notice_is_held_until_it(connec
     assert (await a.expect("rtc:describe"))["description"] == 2
 
 
+async def test_notices_that_come_as_one_are_handled_in_their_order(connect):
+    # One delivery's messages to a channel go as one rtcpool.notices (delivery.BUNDLE).
+    from rtcpool_django import messages
+
+    a = await connect()
+    await a.join("room")
+    channel = await database_sync_to_async(lambda: Peer.objects.get(pk=a.id).channel_name)()
+    pool_id = await database_sync_to_async(lambda: Pool.objects.get(name="room").pk)()
+    await get_channel_layer().send(
+        channel,
+        messages.notices(
+            [
+                messages.peer(pool_id, "p2", "x", None),
+                messages.peer(pool_id, "p3", "y", {"name": "C"}),
+                messages.leave(pool_id, "p2"),
+                messages.peer(pool_id + 1, "p4", "z", None),  # another pool's: ignored
+            ]
+        ),
+    )
+    assert await a.expect("rtc:peer") == {"id": "p2"}
+    assert await a.expect("rtc:peer") == {"id": "p3"}
+    assert (await a.expect("rtc:describe"))["description"] == {"name": "C"}
+    assert (await a.expect("rtc:close"))["id"] == "p2"
+    await a.nothing()
+
+
 async def test_sdp_reaches_the_peer_with_the_sender_stamped(connect):
     a, b = await connect(), await connect()
     await a.join("room")

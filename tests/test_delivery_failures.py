@@ -108,34 +108,61 @@ async def test_a_notice_refused_for_a_moment_is_delivered_late_not_evicted(conne
     assert {str(pk) async for pk in Peer.objects.values_list("id", flat=True)} == {b.id, c.id}
 
 
-async def test_notices_after_a_refused_one_wait_for_it(monkeypatch):
-    """Per-channel order holds across retries: the second notice to a channel is not sent
-    before the first one was taken."""
+def _unbundled(message):
+    """The messages a layer message carries: itself, or those of an rtcpool.notices."""
+    return message["messages"] if message["type"] == "rtcpool.notices" else [message]
+
+
+async def test_a_deliverys_messages_to_one_channel_go_as_one_in_their_order():
     from rtcpool_django.delivery import send_notices
 
     layer = get_channel_layer()
+    many, one = await layer.new_channel(), await layer.new_channel()
+    outbox = [(many, {"type": "t", "n": n}) for n in (1, 2, 3)] + [(one, {"type": "t", "n": 4})]
+    assert not await send_notices(outbox, timeout=5)
+    assert await layer.receive(many) == {
+        "type": "rtcpool.notices",
+        "messages": [{"type": "t", "n": n} for n in (1, 2, 3)],
+    }
+    assert await layer.receive(one) == {"type": "t", "n": 4}  # alone: as it is
+    assert many not in layer.channels and one not in layer.channels  # nothing else sent
+
+
+async def test_notices_after_a_refused_one_wait_for_it(monkeypatch):
+    """Per-channel order holds across retries: the second message to a channel is not
+    sent before the first one was taken."""
+    from rtcpool_django import delivery
+    from rtcpool_django.delivery import send_notices
+
+    monkeypatch.setattr(delivery, "BUNDLE", 2)  # five messages: three layer messages
+    layer = get_channel_layer()
     channel = await layer.new_channel()
     send = layer.send
-    refusals = 2
+    refusals, sent = 2, []
 
     async def first_refused(to, message):
         nonlocal refusals
-        if message["n"] == 1 and refusals:
+        if _unbundled(message)[0]["n"] == 1 and refusals:
             refusals -= 1
             raise ChannelFull()
+        sent.append([m["n"] for m in _unbundled(message)])
         await send(to, message)
 
     monkeypatch.setattr(layer, "send", first_refused)
-    outbox = [(channel, {"type": "t", "n": n}) for n in (1, 2, 3)]
+    outbox = [(channel, {"type": "t", "n": n}) for n in (1, 2, 3, 4, 5)]
     assert not await send_notices(outbox, timeout=5)
-    assert [(await layer.receive(channel))["n"] for _ in range(3)] == [1, 2, 3]
+    assert sent == [[1, 2], [3, 4], [5]]
+    received = [m["n"] for _ in range(3) for m in _unbundled(await layer.receive(channel))]
+    assert received == [1, 2, 3, 4, 5]
 
 
 async def test_a_channel_full_past_the_timeout_is_reported_with_its_later_messages_unsent(
     monkeypatch,
 ):
+    from rtcpool_django import delivery
     from rtcpool_django.delivery import send_notices
 
+    monkeypatch.setattr(delivery, "BUNDLE", 1)  # each message on its own
     layer = get_channel_layer()
     full, fine = await layer.new_channel(), await layer.new_channel()
     send = layer.send

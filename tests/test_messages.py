@@ -27,6 +27,7 @@ def test_every_message_type_has_a_consumer_handler_and_every_handler_a_type():
         "rtcpool.kick",
         "rtcpool.relay",
         "rtcpool.sync",
+        "rtcpool.notices",
     }
     for message_type in TYPES.values():
         assert callable(getattr(PoolConsumer, get_handler_name({"type": message_type})))
@@ -43,10 +44,12 @@ def test_each_builder_makes_a_message_of_its_own_type():
         messages.kick(1, "p"),
         messages.relay("p", '{"type":"rtc:sdp","data":{}}'),
         messages.sync(1, {"q": ["chan", None]}, ["r"]),
+        messages.notices([messages.leave(1, "p"), messages.stop(1)]),
     ]
     assert sorted(m["type"] for m in built) == sorted(TYPES.values())
     # Every message about a pool says which one, so a connection that moved on ignores it.
-    assert all("pool" in m for m in built if m["type"] != messages.RELAY)
+    assert all("pool" in m for m in built if m["type"] not in (messages.RELAY, messages.NOTICES))
+    assert all("pool" in m for m in built[-1]["messages"])
 
 
 def test_messages_imports_nothing_of_the_app():
