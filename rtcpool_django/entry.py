@@ -14,12 +14,12 @@ name order for the same reason.
 On PostgreSQL (psycopg 3, client-side binding) the whole transaction is one batch of
 statements, one round trip: BEGIN; create the missing pools (``INSERT ... ON CONFLICT DO
 NOTHING``); lock the pools; read their peers; insert every join that fits (the capacity
-check counts the joins of the batch in order, inside the server); write the history of
-the peers that went in (:func:`rtcpool_django.history.join_batch_statements`); COMMIT.
-The lock is held only inside the server, never across a Python thread waiting for the
-GIL. Each statement takes its own snapshot (READ COMMITTED), so the reads see every peer
-committed by the previous holder of a lock. Elsewhere (SQLite, which serialises writers
-itself, or PostgreSQL with server-side binding) the same transaction runs through the ORM.
+check counts the joins of the batch in order, inside the server); COMMIT. The lock is held
+only inside the server, never across a Python thread waiting for the GIL. Each statement
+takes its own snapshot (READ COMMITTED), so the reads see every peer committed by the
+previous holder of a lock. Elsewhere (SQLite, which serialises writers itself, or
+PostgreSQL with server-side binding, or with attendance history on, whose rows the same
+transaction writes) the same transaction runs through the ORM.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from django.db.models import Field
 from . import history, webhook_queue
 from .models import Peer, Pool
 from .protocol import ProtocolError
-from .statements import can_batch, column, execute_counted
+from .statements import can_batch, column, execute_batch, execute_counted
 
 Others = list[tuple[Any, str, Any]]  # (peer id, channel name, description)
 
@@ -105,8 +105,19 @@ def _enter_retrying(entries: Sequence[Entry]) -> list[Outcome]:
 
 
 def _enter_once(entries: Sequence[Entry]) -> list[Outcome]:
-    if can_batch():
+    # History rows are written by the ORM inside the joins' transaction (one batch of
+    # statements cannot hold them): with history on, joins take the ORM path.
+    if can_batch() and not history.recording():
         return _enter_batched(entries)
+    if can_batch() and len(entries) == 1 and entries[0].pool is not None:
+        peer = entries[0].peer
+        peer.pool = entries[0].pool
+        try:
+            others = _enter_one_with_history(peer)
+        except ProtocolError as refused:
+            return [refused]
+        peer._state.adding, peer._state.db = False, connection.alias
+        return [Entered(peer, entries[0].pool, others)]
     return _enter_orm(entries)
 
 
@@ -254,20 +265,10 @@ def _enter_batched(entries: Sequence[Entry]) -> list[Outcome]:
             for f in assumed
         ]
     params.append(names)
-    inserting = len(statements) - 1
-    # The stays, calls and outbox rows of the peers that went in, in the same round trip.
-    history_statements, history_params = history.join_batch_statements(
-        [(entry.peer, entry.pool_name) for entry in entries]
-    )
-    statements += [*history_statements, "COMMIT"]
-    params += history_params
+    statements.append("COMMIT")
 
-    results = execute_counted(";\n".join(statements), params)
-    pool_rows, peer_rows, inserted = (
-        results[n][0] or [] for n in range(inserting - 2, inserting + 1)
-    )
-    if len(history_statements) == 4 and results[inserting + 4][1] > 0:
-        webhook_queue.wake()  # outbox rows committed
+    results = execute_batch(";\n".join(statements), params)
+    pool_rows, peer_rows, inserted = results[-4], results[-3], results[-2]
     field_names = [f.attname for f in pool_fields]
     pools = {}
     for values_ in pool_rows:
@@ -283,3 +284,49 @@ def _enter_batched(entries: Sequence[Entry]) -> list[Outcome]:
 
 # The peer columns a join writes, in the order of the batched INSERT.
 _PEER_COLUMNS = ["id", "pool_id", "channel_name", "description", "user_id", "joined", "worker"]
+
+
+def _enter_one_with_history(peer: Peer) -> Others:
+    # A lone join with history on: its stay, call and webhook rows ride in its one batch
+    # (history.join_statements, written for one peer).
+    pool_table = connection.ops.quote_name(Pool._meta.db_table)
+    peer_table = connection.ops.quote_name(Peer._meta.db_table)
+    field = Peer._meta.get_field("description")
+    history_sql, history_params = history.join_statements(peer, peer.pool.name)
+    sql = f"""
+        BEGIN;
+        SELECT is_open, max_peers FROM {pool_table} WHERE id = %(pool)s FOR UPDATE;
+        SELECT id, channel_name, description FROM {peer_table} WHERE pool_id = %(pool)s;
+        INSERT INTO {peer_table} (id, pool_id, channel_name, description, user_id, joined, worker)
+        SELECT %(id)s, %(pool)s, %(channel)s, %(description)s, %(user)s, %(joined)s, %(worker)s
+        FROM {pool_table} WHERE id = %(pool)s AND is_open AND (
+            max_peers IS NULL
+            OR max_peers > (SELECT count(*) FROM {peer_table} WHERE pool_id = %(pool)s)
+        );
+        {history_sql}
+        COMMIT;
+    """
+    params = {
+        "pool": peer.pool_id,
+        "id": peer.id,
+        "channel": peer.channel_name,
+        "description": field.get_db_prep_save(peer.description, connection),
+        "user": peer.user_id,
+        "joined": peer.joined,
+        "worker": peer.worker,
+        **history_params,
+    }
+    results = execute_counted(sql, params)
+    (pool_rows, _), (other_rows, _), (_, inserted) = results[1:4]
+    if history_params and inserted == 1:
+        webhook_queue.wake()
+    assert other_rows is not None
+    if not pool_rows:
+        raise ProtocolError("pool_not_found")
+    if inserted != 1:
+        is_open, _ = pool_rows[0]
+        raise ProtocolError("pool_full" if is_open else "pool_closed")
+    return [
+        (pk, channel, field.from_db_value(description, None, connection))  # type: ignore[arg-type]
+        for pk, channel, description in other_rows
+    ]

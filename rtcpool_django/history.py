@@ -146,110 +146,84 @@ def _open_stays(peer_ids: Sequence[Any]) -> None:
             )
 
 
-def join_batch_statements(joins: Sequence[tuple[Peer, str]]) -> tuple[list[str], list[Any]]:
-    """:func:`record_joins` as SQL statements (PostgreSQL) to run in a join batch's one
-    round trip, after the INSERT of its peers: ``joins`` are the batch's ``(peer, pool
-    name)`` in order, and the statements act on those whose rows were inserted, so a
-    refused join writes nothing. The same rows as :func:`record_joins`: a call starts in
-    each pool without one, its counts are counted, a stay opens per peer, and the outbox
-    gets ``pool.started`` (before the pool's first ``peer.joined``) and ``peer.joined``.
-    Returns the statements and their parameters (none with history off)."""
-    if not joins or not recording():
-        return [], []
+def join_statements(peer: Peer, pool_name: str) -> tuple[str, dict[str, Any]]:
+    """:func:`record_joined` of one peer as SQL statements (PostgreSQL) to run in the same
+    batch as the join's insert, after it: each statement does its work only if the peer's
+    row was inserted, so a refused join writes nothing. Returns ("", {}) with history off.
+    """
+    if not recording():
+        return "", {}
     q = connection.ops.quote_name
-    call, stay, peer, pool, event = (
-        q(m._meta.db_table) for m in (Call, Stay, Peer, Pool, WebhookEvent)
-    )
-    ids = [entry.id for entry, _ in joins]
-    ours = f"{peer}.id = ANY(%s)"
+    call, stay, peer_table = (q(m._meta.db_table) for m in (Call, Stay, Peer))
+    event_table = q(WebhookEvent._meta.db_table)
+    inserted = f"EXISTS (SELECT 1 FROM {peer_table} WHERE id = %(id)s)"
+    open_call = f"{call}.pool_id = %(pool)s AND {call}.ended IS NULL"
+    params: dict[str, Any] = {"pool_name": pool_name}
     statements = [
-        # A call starts in each pool that got a peer and has none going on (the pools are
-        # locked: no other transaction starts one meanwhile); counted below.
+        # A call starts if none goes on; its counts are set by the update below.
         f"""INSERT INTO {call} (pool_id, pool_name, started, ended, peak_peers, stay_count,
             live_peers)
-        SELECT {peer}.pool_id, o.name, min({peer}.joined), NULL, 0, 0, 0
-        FROM {peer} JOIN {pool} o ON o.id = {peer}.pool_id
-        WHERE {ours} AND NOT EXISTS (
-            SELECT 1 FROM {call} c WHERE c.pool_id = {peer}.pool_id AND c.ended IS NULL)
-        GROUP BY {peer}.pool_id, o.name""",
-        # Counted, not incremented: peers that joined before history was kept are live
-        # too. A join stamps its time before it waits for the lock: the earliest starts it.
-        f"""UPDATE {call} SET live_peers = n.live,
-            peak_peers = GREATEST({call}.peak_peers, n.live),
-            stay_count = {call}.stay_count + n.new, started = LEAST({call}.started, n.first)
-        FROM (
-            SELECT pool_id, count(*) AS live, count(*) FILTER (WHERE {ours}) AS new,
-                min(joined) FILTER (WHERE {ours}) AS first
-            FROM {peer}
-            WHERE pool_id IN (SELECT pool_id FROM {peer} WHERE {ours})
-            GROUP BY pool_id
-        ) AS n
-        WHERE {call}.pool_id = n.pool_id AND {call}.ended IS NULL""",
+            SELECT %(pool)s, %(pool_name)s, %(joined)s, NULL, 0, 0, 0
+            WHERE {inserted} AND NOT EXISTS (SELECT 1 FROM {call} WHERE {open_call})""",
+        # Counted, not incremented: peers that joined before history was kept are live too.
+        f"""UPDATE {call} SET live_peers = n.c, peak_peers = GREATEST({call}.peak_peers, n.c),
+            stay_count = {call}.stay_count + 1, started = LEAST({call}.started, %(joined)s)
+            FROM (SELECT count(*) AS c FROM {peer_table} WHERE pool_id = %(pool)s) AS n
+            WHERE {open_call} AND {inserted}""",
         f"""INSERT INTO {stay} (call_id, pool_id, pool_name, peer_id, user_id,
             description_at_join, description_at_leave, joined, {q("left")}, reason, worker)
-        SELECT c.id, {peer}.pool_id, o.name, {peer}.id, {peer}.user_id, {peer}.description,
-            NULL, {peer}.joined, NULL, '', {peer}.worker
-        FROM {peer}
-        JOIN {pool} o ON o.id = {peer}.pool_id
-        JOIN {call} c ON c.pool_id = {peer}.pool_id AND c.ended IS NULL
-        WHERE {ours}
-        ORDER BY array_position(%s, {peer}.id)""",
+            SELECT id, %(pool)s, %(pool_name)s, %(id)s, %(user)s, %(description)s, NULL,
+            %(joined)s, NULL, '', %(worker)s FROM {call} WHERE {open_call} AND {inserted}""",
     ]
-    params: list[Any] = [ids] * 6
-    rows, row_params = _join_outbox_rows(joins)
-    if rows:
-        # Candidates: each peer's peer.joined, written if it went in; and a pool.started
-        # per peer, written for the first of the batch's peers in its pool if its call
-        # is new (its stays are all this batch's). In order: per pool, started first.
-        statements.append(
-            f"""WITH b AS (
-                SELECT id, pool_id, array_position(%s, id) AS seq FROM {peer} WHERE id = ANY(%s)
-            ), earliest AS (
-                SELECT DISTINCT ON (pool_id) id, pool_id FROM b ORDER BY pool_id, seq
-            ), started AS (
-                SELECT e.id FROM earliest e
-                JOIN {call} c ON c.pool_id = e.pool_id AND c.ended IS NULL
-                WHERE c.stay_count = (SELECT count(*) FROM b WHERE b.pool_id = e.pool_id)
+    pool = Pool(pk=peer.pool_id, name=pool_name)
+    started = webhook_queue.outbox_rows(
+        pool_name,
+        [
+            Event(
+                "pool.started", peer.joined, {"pool": pool_name, "started": timestamp(peer.joined)}
             )
-            INSERT INTO {event} (event_id, endpoint, pool_name, type, payload, created,
-                status, attempts, next_attempt, leased_until, delivered, last_error)
-            SELECT v.event_id, v.endpoint, v.pool_name, v.type, v.payload, v.created,
-                'pending', 0, v.created, NULL, NULL, ''
-            FROM (VALUES {", ".join(rows)}) AS v(seq, started, peer_id, event_id, endpoint,
-                pool_name, type, payload, created)
-            WHERE v.peer_id IN (SELECT id FROM started)
-                OR (NOT v.started AND v.peer_id IN (SELECT id FROM b))
-            ORDER BY v.seq, NOT v.started"""
-        )
-        params += [ids, ids, *row_params]
-    return statements, params
-
-
-def _join_outbox_rows(joins: Sequence[tuple[Peer, str]]) -> tuple[list[str], list[Any]]:
-    """The candidate outbox rows of :func:`join_batch_statements`: SQL rows and their
-    parameters, none without webhook endpoints."""
-    row = (
-        "(CAST(%s AS integer), CAST(%s AS boolean), CAST(%s AS uuid), CAST(%s AS text), "
-        "CAST(%s AS text), CAST(%s AS text), CAST(%s AS text), CAST(%s AS jsonb), "
-        "CAST(%s AS timestamptz))"
+        ],
     )
-    rows: list[str] = []
-    params: list[Any] = []
-    for seq, (entry, pool_name) in enumerate(joins):
-        pool = Pool(pk=entry.pool_id, name=pool_name)
-        data = _peer_data(pool, entry.id, entry.user_id, entry.description, joined=entry.joined)
-        # Joins are stamped in batch order: the first of a pool's that went in is the
-        # earliest, and its time the call's start.
-        started = {"pool": pool_name, "started": timestamp(entry.joined)}
-        for is_start, happened in (
-            (True, Event("pool.started", entry.joined, started)),
-            (False, Event("peer.joined", entry.joined, data)),
-        ):
-            for outbox in webhook_queue.outbox_rows(pool_name, [happened]):
-                rows.append(row)
-                params += [seq, is_start, entry.id, outbox.event_id, outbox.endpoint]
-                params += [pool_name, outbox.type, json.dumps(outbox.payload), outbox.created]
-    return rows, params
+    joined = webhook_queue.outbox_rows(
+        pool_name,
+        [
+            Event(
+                "peer.joined",
+                peer.joined,
+                _peer_data(pool, peer.id, peer.user_id, peer.description, joined=peer.joined),
+            )
+        ],
+    )
+    new_call = f"EXISTS (SELECT 1 FROM {call} WHERE {open_call} AND {call}.stay_count = 1)"
+    for name, rows, condition in (
+        ("started", started, f"{inserted} AND {new_call}"),
+        ("joined", joined, inserted),
+    ):
+        if not rows:
+            continue
+        values = []
+        for n, row in enumerate(rows):
+            key = f"{name}{n}"
+            params.update(
+                {
+                    f"{key}_id": row.event_id,
+                    f"{key}_endpoint": row.endpoint,
+                    f"{key}_type": row.type,
+                    f"{key}_payload": json.dumps(row.payload),
+                    f"{key}_created": row.created,
+                }
+            )
+            values.append(
+                f"SELECT %({key}_id)s, %({key}_endpoint)s, %(pool_name)s, %({key}_type)s, "
+                f"%({key}_payload)s::jsonb, %({key}_created)s, 'pending', 0, "
+                f"%({key}_created)s, NULL::timestamptz, NULL::timestamptz, '' WHERE {condition}"
+            )
+        statements.append(
+            f"""INSERT INTO {event_table} (event_id, endpoint, pool_name, type, payload,
+            created, status, attempts, next_attempt, leased_until, delivered, last_error)
+            {" UNION ALL ".join(values)}"""
+        )
+    return ";\n".join(statements) + ";", params
 
 
 def record_left(

@@ -45,6 +45,7 @@ from .departures import depart_many
 from .entry import Entered, Entry, Readmit, enter_many
 from .messages import Outbox
 from .models import Peer, Pool
+from .statements import can_batch
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -93,6 +94,10 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     (``ProtocolError`` for a refusal)."""
     outcomes: list[tuple[Joined, Outbox] | Exception | None] = [None] * len(requests)
     admitted: list[tuple[int, Entry]] = []
+    # A batch of several may create its pools as it enters them, history or not; a lone
+    # join on PostgreSQL with history keeps its one batch of statements, which needs the
+    # pool's row (entry.enter_many).
+    may_assume = len(requests) > 1 or not can_batch() or not history.recording()
     admissions = _each_alone(
         admit_many, [(r.requested, r.scope, joiner(r.scope)) for r in requests]
     )
@@ -101,7 +106,7 @@ def join_many(requests: Sequence[JoinRequest]) -> list[tuple[Joined, Outbox] | E
     saving = {
         n: (admission, requests[n].scope)
         for n, admission in enumerate(admissions)
-        if isinstance(admission, Admission) and not _assumes(admission)
+        if isinstance(admission, Admission) and not _assumes(admission, may_assume)
     }
     saved = dict(zip(saving, _each_alone(pools_for_joins, list(saving.values())), strict=True))
     for n, (request, admission) in enumerate(zip(requests, admissions, strict=True)):
@@ -158,7 +163,7 @@ def _disconnected() -> bool:
     return connection.connection is None or not connection.is_usable()
 
 
-def _assumes(admission: Admission) -> bool:
+def _assumes(admission: Admission, may_assume: bool) -> bool:
     """Whether the join enters a pool it creates as it goes in (entry.enter_many), rather
     than one saved before."""
     given, _ = admission.entrant.description
@@ -166,6 +171,7 @@ def _assumes(admission: Admission) -> bool:
         admission.pool.pk is None
         and not given
         and rtcpool_settings.INITIAL_DESCRIPTION is policy.initial_description
+        and may_assume
     )
 
 

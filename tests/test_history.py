@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from rtcpool_django import history, membership, pools
 from rtcpool_django.models import Call, Peer, Pool, Stay, WebhookEvent, Worker
-from rtcpool_django.webhooks import timestamp
 
 from .conftest import wait_for
 from .test_webhooks import endpoint
@@ -441,111 +440,6 @@ def test_a_batch_of_departures_writes_its_history_in_the_same_statements_for_any
         assert (call.ended is not None, call.live_peers) == (ended, 0 if ended else 1)
         reasons = sorted(Stay.objects.filter(call=call).values_list("reason", flat=True))
         assert reasons == (["kicked", "left"] if ended else ["", "left"])
-
-
-def _history_of_a_mixed_batch(tag: str) -> dict[str, object]:
-    """A batch of joins into a call going on, new pools, a pool that takes one of its two
-    joins and a closed pool; what it wrote, with peer ids as the batch's indexes."""
-
-    def name(short: str) -> str:
-        return f"{tag}-{short}"
-
-    Pool.objects.create(name=name("small"), max_peers=1)
-    Pool.objects.create(name=name("closed"), is_open=False)
-    early, _ = membership.join(name("going-on"), "early!chan", "w", {"user": None})
-    requested = ["a", "going-on", "small", "a", "closed", "small", "b"]
-    outcomes = membership.join_many(
-        [
-            membership.JoinRequest(name(short), f"{short}-{n}!chan", "w", {"user": None})
-            for n, short in enumerate(requested)
-        ]
-    )
-    label = {early.peer_id: "early"}
-    results = []
-    for n, outcome in enumerate(outcomes):
-        if isinstance(outcome, Exception):
-            results.append(getattr(outcome, "reason", repr(outcome)))
-        else:
-            label[outcome[0].peer_id] = n
-            results.append("joined")
-    written: dict[str, object] = {"outcomes": results}
-    for short in ("going-on", "a", "small", "b", "closed"):
-        stays = list(Stay.objects.filter(pool_name=name(short)).order_by("id"))
-        calls = list(Call.objects.filter(pool_name=name(short)))
-        events = []
-        for event in WebhookEvent.objects.filter(pool_name=name(short)).order_by("id"):
-            data = event.payload["data"]
-            events.append(
-                (
-                    event.type,
-                    label.get(data.get("peer_id")),
-                    data.get("started") == (calls and timestamp(calls[0].started)),
-                )
-            )
-        written[short] = {
-            "stays": [(label[str(stay.peer_id)], stay.reason, stay.left) for stay in stays],
-            "calls": [
-                (
-                    call.live_peers,
-                    call.peak_peers,
-                    call.stay_count,
-                    call.ended,
-                    call.started == min(stay.joined for stay in stays),
-                )
-                for call in calls
-            ],
-            "events": events,
-        }
-    return written
-
-
-@pytest.mark.django_db(transaction=True)
-def test_on_postgresql_a_batch_of_joins_writes_the_same_history_in_its_one_round_trip(
-    settings, monkeypatch
-):
-    # The batched join writes its calls, stays and outbox rows with SQL of its own: the
-    # same rows as the ORM's record_joins, for what went in and for nothing refused.
-    from django.db import connection
-    from django.test.utils import CaptureQueriesContext
-
-    from rtcpool_django import entry
-
-    if connection.vendor != "postgresql":
-        pytest.skip("the batched join is PostgreSQL's")
-    settings.RTCPOOL = {"WEBHOOKS": [endpoint(), endpoint("http://127.0.0.1:9/other/")]}
-    with monkeypatch.context() as orm:
-        orm.setattr(entry, "can_batch", lambda: False)
-        by_orm = _history_of_a_mixed_batch("orm")
-
-    def no_orm(entries):
-        raise AssertionError("the batch left its round trip")
-
-    monkeypatch.setattr(entry, "_enter_orm", no_orm)
-    with CaptureQueriesContext(connection) as queries:
-        batched = _history_of_a_mixed_batch("batched")
-    assert batched == by_orm
-    assert batched["outcomes"] == [
-        "joined",
-        "joined",
-        "joined",
-        "joined",
-        "pool_closed",
-        "pool_full",
-        "joined",
-    ]
-    assert batched["going-on"]["calls"] == [(2, 2, 2, None, True)]  # type: ignore[index]
-    assert batched["a"]["events"] == [  # type: ignore[index]
-        *[("pool.started", None, True)] * 2,  # one per endpoint, before its peers
-        *[("peer.joined", 0, False)] * 2,
-        *[("peer.joined", 3, False)] * 2,
-    ]
-    assert batched["small"]["stays"] == [(2, "", None)]  # type: ignore[index]
-    assert batched["closed"] == {"stays": [], "calls": [], "events": []}
-    # The batch's entry, history and all, is one statement sent (after its admission).
-    entering = [q for q in queries if "FOR UPDATE" in q["sql"]]
-    assert len(entering) == 2  # the early join's, and the batch's
-    assert "rtcpool_django_stay" in entering[1]["sql"]
-    assert "rtcpool_django_webhookevent" in entering[1]["sql"]
 
 
 def _history_of_a_departure_batch(tag: str) -> dict[str, object]:
