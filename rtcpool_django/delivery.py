@@ -150,8 +150,6 @@ async def send_notices(outbox: Outbox, *, timeout: float | None = None) -> Undel
 
 def _bundled(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """One channel's messages, in order, as few messages as :data:`BUNDLE` allows."""
-    if len(messages) == 1:
-        return messages
     return [
         chunk[0] if len(chunk) == 1 else notices(chunk)
         for chunk in (messages[n : n + BUNDLE] for n in range(0, len(messages), BUNDLE))

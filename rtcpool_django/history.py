@@ -258,12 +258,6 @@ def record_departures(
     if not descriptions or not recording():
         return
     now = timezone.now()
-
-    def left_at(peer_id: str) -> datetime:
-        if isinstance(at, Mapping):
-            return at.get(peer_id, now)
-        return at or now
-
     stays = list(
         Stay.objects.filter(peer_id__in=list(descriptions), left=None).select_related("call")
     )
@@ -273,7 +267,7 @@ def record_departures(
         peer_id = str(stay.peer_id)
         pool = pools[peer_id]
         # A pruned peer's worker fell silent before the peer could have joined, maybe.
-        stay.left = max(left_at(peer_id), stay.joined)
+        stay.left = max(_left_at(at, peer_id, now), stay.joined)
         stay.reason = reasons[peer_id]
         stay.description_at_leave = descriptions[peer_id]
         call, _ = calls.setdefault(stay.call_id, (stay.call, pool))
@@ -348,9 +342,8 @@ def departure_statement(
     params = list(delete_params)
     rows = []
     for peer_id, reason in gone.items():
-        moment = (at.get(peer_id, now) if isinstance(at, Mapping) else at) or now
         rows.append("(CAST(%s AS uuid), CAST(%s AS text), CAST(%s AS timestamptz))")
-        params += [peer_id, reason, moment]
+        params += [peer_id, reason, _left_at(at, peer_id, now)]
     # Each part sees the rows as they were before the statement: a call's last stay is
     # the latest of those it closes and of those closed before.
     sql = f"""WITH gone AS ({delete}),
@@ -375,6 +368,13 @@ def departure_statement(
         )
         SELECT id FROM gone"""
     return sql, params
+
+
+def _left_at(at: datetime | Mapping[str, datetime] | None, peer_id: str, now: datetime) -> datetime:
+    """When peer ``peer_id`` left, by the ``at`` of :func:`record_departures`."""
+    if isinstance(at, Mapping):
+        return at.get(peer_id, now)
+    return at or now
 
 
 def record_described(pool: Pool, peer: Peer) -> None:
