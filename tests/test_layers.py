@@ -201,6 +201,76 @@ async def test_round_trips_per_send_group_send_and_received_batch(make, monkeypa
     assert commands.count("EVALSHA") <= 3 and len(commands) <= 4, commands
 
 
+async def test_concurrent_group_changes_share_round_trips_and_keep_their_order(make, monkeypatch):
+    """A burst of group_add and group_discard calls (a join storm, a class ending) goes in
+    a few pipelines, not one round trip each; per group the changes keep their order."""
+    sender, ours, stock = make(), make(), make(StockLayer)
+    channels = [await ours.new_channel() for _ in range(200)]
+    await sender.group_add("warm", channels[0])  # the first call goes alone, at once
+    pipelines: list[int] = []
+    pipeline_execute = aioredis.client.Pipeline.execute
+
+    async def counted_pipeline(self, *args, **options):
+        pipelines.append(len(self.command_stack))
+        return await pipeline_execute(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    await asyncio.gather(
+        *(sender.group_add(f"pool{n % 10}", channel) for n, channel in enumerate(channels))
+    )
+    assert len(pipelines) <= 2, pipelines
+    # Per group: ZADD of its twenty channels and EXPIRE, not a ZADD and EXPIRE per channel.
+    assert sum(pipelines) <= 2 * 20, pipelines
+    pipelines.clear()
+
+    async def in_turn(*changes) -> None:  # each change made once the one before is
+        made = []
+        for change in changes:
+            made.append(asyncio.ensure_future(change))
+            await asyncio.sleep(0)  # its task starts: the change is made (not yet done)
+        await asyncio.gather(*made)
+
+    def add_then_discard(channel: str):
+        return in_turn(sender.group_add("order", channel), sender.group_discard("order", channel))
+
+    def discard_then_add(channel: str):
+        return in_turn(sender.group_discard("order", channel), sender.group_add("order", channel))
+
+    await sender.group_add("order", channels[1])
+    pipelines.clear()
+    await asyncio.gather(add_then_discard(channels[0]), discard_then_add(channels[1]))
+    await asyncio.gather(*(sender.group_discard("pool0", c) for c in channels[10:200:10]))
+    assert len(pipelines) <= 3, pipelines
+    # What the groups now hold, read through group_send (ours) and received by ours.
+    await stock.group_send("order", {"type": "order"})
+    assert (await receive(ours, channels[1]))["type"] == "order"
+    assert await nothing_for(ours, channels[0])
+    await stock.group_send("pool0", {"type": "pool0"})
+    assert (await receive(ours, channels[0]))["type"] == "pool0"
+    assert all([await nothing_for(ours, c) for c in channels[10:200:10]])
+    await stock.group_send("pool3", {"type": "pool3"})
+    for channel in channels[3:200:10]:
+        assert (await receive(ours, channel))["type"] == "pool3"
+
+
+async def test_a_failing_group_change_fails_each_change_of_its_call(make, monkeypatch):
+    layer = make()
+    channel = await layer.new_channel()
+
+    async def broken(self, *args, **options):
+        raise ConnectionError("Redis is gone")
+
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", broken)
+    results = await asyncio.gather(
+        layer.group_add("g", channel), layer.group_discard("h", channel), return_exceptions=True
+    )
+    assert [type(result) for result in results] == [ConnectionError, ConnectionError]
+    monkeypatch.undo()
+    await layer.group_add("g", channel)  # the next call goes through
+    await layer.group_send("g", {"type": "back"})
+    assert (await receive(layer, channel))["type"] == "back"
+
+
 # --- capacity, expiry, groups, flush ----------------------------------------------------
 
 

@@ -13,8 +13,10 @@ What differs, and why:
   instead of four, and concurrent sends share it: while one script call to a shard is in
   flight the next messages wait and go together (``layers.sender``), so a burst uses one
   connection per shard instead of one per message. ``group_send`` is two round trips
-  instead of two plus two per shard, ``group_add`` one instead of two. ``send_many`` (new)
-  delivers any number of messages in one script call per shard.
+  instead of two plus two per shard, ``group_add`` one instead of two. ``group_add`` and
+  ``group_discard`` are coalesced the same way (``layers.groups``): a join storm's
+  thousand adds to a shard go in a few pipelines, not a thousand round trips.
+  ``send_many`` (new) delivers any number of messages in one script call per shard.
 * A process's own channels (``specific.<client_prefix>!...``) are read by one reader task per
   process channel and event loop, in batches: one script call acknowledges the previous
   batch, pops up to ``receive_batch_size`` messages into the ``$inflight`` backup and returns
@@ -71,6 +73,7 @@ from redis.asyncio import BlockingConnectionPool
 from ..loops import PerLoop
 from .buffers import ChannelBuffer
 from .closed import ClosedChannels
+from .groups import GroupChanges
 from .outages import OutageTracking
 from .reader import ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
@@ -128,6 +131,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         self._readers: dict[str, ProcessChannelReader] = {}
         self._last_score = 0.0
         self._senders: PerLoop[int, ShardSender] = PerLoop(lambda index: ShardSender(self, index))
+        self._group_changes = GroupChanges(self)
         self._swept_at = time.monotonic()
         self._closed = ClosedChannels(expiry)
 
@@ -257,15 +261,20 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
     # --- groups ----------------------------------------------------------------------------
 
     async def group_add(self, group: str, channel: str) -> None:
-        """Add a channel to a group: stock's ZADD and EXPIRE, in one round trip."""
+        """Add a channel to a group: stock's ZADD and EXPIRE, in one round trip shared with
+        the group changes that wait alongside it (see :mod:`rtcpool_django.layers.groups`)."""
         assert self.require_valid_group_name(group), "Group name not valid"
         assert self.require_valid_channel_name(channel), "Channel name not valid"
-        group_key = self._group_key(group)
-        connection = self.connection(self.consistent_hash(group))
-        pipe = connection.pipeline(transaction=False)
-        pipe.zadd(group_key, {channel: time.time()})
-        pipe.expire(group_key, self.group_expiry)
-        await pipe.execute()
+        index = self.consistent_hash(group)
+        await self._group_changes.change(index, True, self._group_key(group), channel)
+
+    async def group_discard(self, group: str, channel: str) -> None:
+        """Remove a channel from a group if it is in it: stock's ZREM, in one round trip
+        shared with the group changes that wait alongside it."""
+        assert self.require_valid_group_name(group), "Group name not valid"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        index = self.consistent_hash(group)
+        await self._group_changes.change(index, False, self._group_key(group), channel)
 
     async def group_send(self, group: str, message: dict[str, Any]) -> None:
         """Send to every channel of the group: one round trip to read the group, then one
