@@ -11,9 +11,9 @@ Around each call, what Django does around a request: a connection that is broken
 its ``CONN_MAX_AGE`` is dropped. Except for one thing: with ``CONN_HEALTH_CHECKS`` Django
 pings a persistent connection (``SELECT 1``) at the start of every request, and a request
 here is one batch of joins or departures, so the ping would be a round trip in front of
-every call. Calls are batches (:mod:`rtcpool_django.group_commit`), so that ping is paid
-once per batch; ``HEALTH_CHECK_INTERVAL`` can space the checks further. A call that fails
-because its connection was dropped between checks is run once more on a new connection.
+every call. So a connection is checked at most once per ``HEALTH_CHECK_INTERVAL``, and a
+call that fails because its connection was dropped between checks is run once more on a
+new connection.
 """
 
 from __future__ import annotations
@@ -35,11 +35,11 @@ from .conf import rtcpool_settings
 P = ParamSpec("P")
 T = TypeVar("T")
 
-#: Seconds between two health checks (``CONN_HEALTH_CHECKS``) of one connection. 0: before
-#: every call, as Django does before every request; with joins and departures in batches
-#: that is one ping per batch. (At 1 s, a departure on a connection PostgreSQL had just
-#: terminated failed in the multi-worker fault test, its retry notwithstanding.)
-HEALTH_CHECK_INTERVAL = 0.0
+#: Seconds between two health checks (``CONN_HEALTH_CHECKS``) of one connection. Django pings
+#: before every request; here a connection checked less than this long ago is used
+#: unchecked, and a call that then finds it dropped runs once more on a new one (below), so
+#: a lone join on a busy worker costs one round trip, not a ping and then its batch.
+HEALTH_CHECK_INTERVAL = 1.0
 
 _executors: dict[str, tuple[tuple[int, int], ThreadPoolExecutor]] = {}
 # Per thread: database alias -> (its connection, when its health was last let be checked).
