@@ -67,12 +67,19 @@ def _threads(lane: str) -> ThreadPoolExecutor:
 
 def _with_fresh_connection(fn: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T:
     close_old_connections()
+    used = None
     try:
         try:
+            connection.ensure_connection()
+            used = connection.connection
             return fn(*args, **kwargs)
         except (OperationalError, InterfaceError):
-            if connection.connection is not None and connection.is_usable():
-                raise  # not the connection's fault
+            # Was it the connection's fault? Not if the connection the call used is still
+            # there and answers. (An atomic block that fails on a dropped connection has
+            # Django close it and, restoring autocommit, open a new one before the error
+            # reaches here: a usable connection then says nothing about the one that failed.)
+            if used is not None and connection.connection is used and connection.is_usable():
+                raise
             # The connection was dropped (a failover, pg_terminate_backend) since its last
             # health check: each call here is one transaction, which then did not commit
             # (or, were its commit's reply all that was lost, did and is done again: the

@@ -8,7 +8,7 @@ import os
 import threading
 
 import pytest
-from django.db import OperationalError, connections
+from django.db import OperationalError, connection, connections, transaction
 from django.test import override_settings
 
 from rtcpool_django import database
@@ -131,3 +131,32 @@ def test_an_error_on_a_working_connection_is_not_run_again(transactional_db):
     with pytest.raises(OperationalError):
         database._with_fresh_connection(failing)
     assert len(calls) == 1
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="pg_terminate_backend")
+def test_a_transaction_whose_connection_was_terminated_runs_once_more(
+    persistent_checked_connection, monkeypatch
+):
+    """A real drop inside an atomic block, between health checks: Django closes the broken
+    connection and opens a new one before the error reaches the caller, so the new one
+    being usable must not pass for the failed one having been fine."""
+    monkeypatch.setattr(database.time, "monotonic", lambda: 1000.0)  # no check is due
+    calls = []
+
+    def in_a_transaction():
+        connection.ensure_connection()
+        calls.append(connection.connection.info.backend_pid)
+        with transaction.atomic():
+            return Pool.objects.select_for_update().count()
+
+    def terminate(pid: int) -> None:  # from another thread, on its own connection
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(%s)", [pid])
+        connection.close()
+
+    assert database._with_fresh_connection(in_a_transaction) == 0
+    killer = threading.Thread(target=terminate, args=(calls[0],))
+    killer.start()
+    killer.join()
+    assert database._with_fresh_connection(in_a_transaction) == 0
+    assert calls[1] == calls[0] and calls[2] != calls[0]  # it failed, then ran on a new one
