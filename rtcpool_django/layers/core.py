@@ -13,9 +13,9 @@ What differs, and why:
   instead of four, and concurrent sends share it: while one script call to a shard is in
   flight the next messages wait and go together (``layers.sender``), so a burst uses one
   connection per shard instead of one per message. ``group_send`` is two round trips
-  instead of two plus two per shard, ``group_add`` one instead of two. ``group_add`` and
-  ``group_discard`` are coalesced the same way (``layers.groups``): a join storm's
-  thousand adds to a shard go in a few pipelines, not a thousand round trips.
+  instead of two plus two per shard, ``group_add`` one instead of two, and concurrent
+  ``group_add`` and ``group_discard`` calls share their round trips as sends do
+  (``layers.groups``): a join storm's thousand adds to a shard go in a few pipelines.
   ``send_many`` (new) delivers any number of messages in one script call per shard.
 * A process's own channels (``specific.<client_prefix>!...``) are read by one reader task per
   process channel and event loop, in batches: one script call acknowledges the previous
