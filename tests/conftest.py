@@ -1,11 +1,24 @@
 import asyncio
 
 import pytest
+from asgiref.sync import SyncToAsync
+from django.db import connections
 
 from rtcpool_django.consumers import PoolConsumer
 from rtcpool_django.testing import SspClient
 
 from .flush import _flush_survives_deadlocks  # noqa: F401 (an autouse fixture)
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup):
+    """pytest-django's, and before the test database is dropped, the connection of
+    asgiref's thread-sensitive thread closed: async tests run ORM calls through
+    ``sync_to_async``, which (unlike Django's request cycle or Channels'
+    ``database_sync_to_async``) never closes the connection its thread opened, and
+    PostgreSQL refuses to drop a database a session is still using."""
+    yield
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=30)
 
 
 @pytest.fixture
