@@ -69,6 +69,19 @@ async def nothing_for(layer, channel: str) -> bool:
     return False
 
 
+def count_pipelines(monkeypatch) -> list[int]:
+    """The commands of each pipeline redis-py executes from now on, counted (a list)."""
+    pipelines: list[int] = []
+    pipeline_execute = aioredis.client.Pipeline.execute
+
+    async def counted_pipeline(self, *args, **options):
+        pipelines.append(len(self.command_stack))
+        return await pipeline_execute(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    return pipelines
+
+
 # --- interoperability with the stock layer ----------------------------------------------
 
 
@@ -183,14 +196,7 @@ async def test_round_trips_per_send_group_send_and_received_batch(make, monkeypa
     await sender.group_send("three", {"type": "all"})
     assert commands == ["EVALSHA", "EVALSHA"]
     commands.clear()
-    pipelines: list[int] = []
-    pipeline_execute = aioredis.client.Pipeline.execute
-
-    async def counted_pipeline(self, *args, **options):
-        pipelines.append(len(self.command_stack))
-        return await pipeline_execute(self, *args, **options)
-
-    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    pipelines = count_pipelines(monkeypatch)
     await sender.group_add("four", channels[0])  # ZADD + EXPIRE in one round trip
     assert commands == [] and pipelines == [2]
     # 64 messages wait; receiving them takes one batch call plus the one that finds the
@@ -207,14 +213,7 @@ async def test_concurrent_group_changes_share_round_trips_and_keep_their_order(m
     sender, ours, stock = make(), make(), make(StockLayer)
     channels = [await ours.new_channel() for _ in range(200)]
     await sender.group_add("warm", channels[0])  # the first call goes alone, at once
-    pipelines: list[int] = []
-    pipeline_execute = aioredis.client.Pipeline.execute
-
-    async def counted_pipeline(self, *args, **options):
-        pipelines.append(len(self.command_stack))
-        return await pipeline_execute(self, *args, **options)
-
-    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    pipelines = count_pipelines(monkeypatch)
     await asyncio.gather(
         *(sender.group_add(f"pool{n % 10}", channel) for n, channel in enumerate(channels))
     )
