@@ -8,6 +8,7 @@ from rtcpool_django.consumers import PoolConsumer
 from rtcpool_django.testing import SspClient
 
 from .flush import _flush_survives_deadlocks  # noqa: F401 (an autouse fixture)
+from .layer_kit import make  # noqa: F401 (a fixture: Redis channel layers on a test prefix)
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
 import time
 
@@ -21,42 +20,14 @@ from rtcpool_django.layers import RedisChannelLayer, core
 from rtcpool_django.layers.reader import ProcessChannelReader
 from rtcpool_django.layers.scripts import POP_BATCH
 
-from .live import unique_prefix
+from .layer_kit import REDIS_URL, host, receive
 
 pytestmark = pytest.mark.redis
-
-REDIS_URL = os.environ.get("REDIS_URL_FOR_TESTS", "redis://127.0.0.1:6379/0")
-
-
-def host(url: str = REDIS_URL) -> dict:
-    return {"address": url, "socket_timeout": None}
 
 
 def on_db(db: int) -> str:
     """The test server's URL with another database number: a second logical host."""
     return REDIS_URL.rsplit("/", 1)[0] + f"/{db}"
-
-
-@pytest.fixture
-async def make():
-    """make(cls=RedisChannelLayer, **config) -> a layer on the test prefix; flushed after."""
-    prefix = unique_prefix() + ":"
-    made = []
-
-    def _make(cls=RedisChannelLayer, **config):
-        config.setdefault("hosts", [host()])
-        layer = cls(prefix=prefix, **config)
-        made.append(layer)
-        return layer
-
-    yield _make
-    for layer in made:
-        await layer.flush()
-
-
-async def receive(layer, channel: str) -> dict:
-    async with asyncio.timeout(5):
-        return await layer.receive(channel)
 
 
 async def nothing_for(layer, channel: str) -> bool:

@@ -4,7 +4,8 @@ of, and ``memory.InMemoryChannelLayer`` for one process.
 ``core`` is the Redis layer itself (a ``channels_redis`` subclass; see its docstring for
 what differs from stock), ``outages`` keeps its ``connected`` state and reconnect
 callbacks, ``reader`` pops a process's own messages from Redis, ``sender`` coalesces the
-sends to one shard and ``groups`` the group changes, ``buffers`` holds each channel's
+sends to one shard and ``groups`` the group changes, ``local`` says when a message to the
+process's own channels may skip Redis, ``buffers`` holds each channel's
 received messages and ``scripts`` the Lua scripts they run. Sites name
 ``rtcpool_django.layers.RedisChannelLayer`` or
 ``rtcpool_django.layers.memory.InMemoryChannelLayer`` as their ``BACKEND``.

@@ -32,10 +32,14 @@ What differs, and why:
   it. Stock has the same window, plus one between its BZPOPMIN and its backup ZADD. Plain
   (non-``!``) channels are received exactly as stock does. A ``receive()`` still pending
   when ``close_pools`` runs waits until the next ``receive()`` starts the reader again.
+* A message to one of this process's own channels, sent from the event loop its readers
+  run on, goes straight into the channel's local buffer (``layers.local``): no Redis,
+  same order per sender, ``ChannelFull`` when the buffer holds the channel's capacity.
+  ``group_send`` reads the members from Redis and delivers to the local ones so too.
 * The reader survives Redis outages: receivers keep waiting, the reader retries with capped
   exponential backoff, and the layer reports ``connected`` and calls the ``on_reconnect``
-  callbacks, so the app can restore group memberships (``layers.outages``). Sends during an
-  outage raise (redis-py's ``ConnectionError``).
+  callbacks, so the app can restore group memberships (``layers.outages``). Sends to other
+  processes' channels during an outage raise (redis-py's ``ConnectionError``).
 * The reader's BZPOPMIN waits less than the connections' read timeout, so redis-py 8's 5 s
   default ``socket_timeout`` (channels_redis #422) does not break idle receivers; the
   ``rtcpool.E004`` check does not apply to this layer.
@@ -74,6 +78,7 @@ from ..loops import PerLoop
 from .buffers import ChannelBuffer
 from .closed import ClosedChannels
 from .groups import GroupChanges
+from .local import LocalDelivery
 from .outages import OutageTracking
 from .reader import ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
@@ -157,12 +162,25 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         """Send a message onto a channel (one round trip, shared with the sends that wait
         alongside it: see :mod:`rtcpool_django.layers.sender`); raise ``ChannelFull`` if
         the channel is full."""
+        local = self._local(channel)
+        if local is not None and local.direct():
+            self._check(channel, message)
+            if not self._put_direct(channel, message):
+                raise ChannelFull()
+            return
         index = None if "!" in channel else next(self._send_index_generator)
         index, key, payload = self._prepare(channel, message, index)
         refused = self._sender(index).submit(
             key, self.get_capacity(channel), self._score(), payload
         )
-        if await refused:
+        if local is not None:
+            local.sending()
+        try:
+            full = await refused
+        finally:
+            if local is not None:
+                local.sent()
+        if full:
             raise ChannelFull()
 
     def _sender(self, index: int) -> ShardSender:
@@ -177,13 +195,17 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             batch.payloads.append(payload)
         return await self._deliver(index, batch, int(time.time()) - int(self.expiry))
 
+    def _check(self, channel: str, message: dict[str, Any]) -> None:
+        """Check a message as stock does."""
+        assert isinstance(message, dict), "message is not a dict"
+        assert self.require_valid_channel_name(channel), "Channel name not valid"
+        assert "__asgi_channel__" not in message
+
     def _prepare(
         self, channel: str, message: dict[str, Any], plain_index: int | None
     ) -> tuple[int, str, bytes]:
         """Check a message as stock does; its shard, Redis key and serialized form."""
-        assert isinstance(message, dict), "message is not a dict"
-        assert self.require_valid_channel_name(channel), "Channel name not valid"
-        assert "__asgi_channel__" not in message
+        self._check(channel, message)
         if "!" not in channel:
             assert plain_index is not None
             return plain_index, self.prefix + channel, self.serialize(message)
@@ -203,8 +225,19 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         """
         plain_shards: dict[str, int] = {}
         names: list[str] = []
-        futures: list[asyncio.Future[bool]] = []
+        # Per message: whether it was refused (put directly), or the send's future.
+        outcomes: list[bool | asyncio.Future[bool]] = []
+        through_redis: list[LocalDelivery] = []  # this process's channels, not direct
         for channel, message in messages:
+            names.append(channel)
+            local = self._local(channel)
+            if local is not None and local.direct():
+                self._check(channel, message)
+                outcomes.append(not self._put_direct(channel, message))
+                continue
+            if local is not None:
+                local.sending()
+                through_redis.append(local)
             plain_index = None
             if "!" not in channel:
                 # Round robin like stock, but one shard per channel per call keeps order.
@@ -213,10 +246,22 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
                 plain_index = plain_shards[channel]
             index, key, payload = self._prepare(channel, message, plain_index)
             capacity = self.get_capacity(channel)
-            futures.append(self._sender(index).submit(key, capacity, self._score(), payload))
-            names.append(channel)
-        refused = await asyncio.gather(*futures)
-        return [name for name, full in zip(names, refused, strict=True) if full]
+            outcomes.append(self._sender(index).submit(key, capacity, self._score(), payload))
+        futures = [outcome for outcome in outcomes if isinstance(outcome, asyncio.Future)]
+        try:
+            # Every send has ended before the in-flight count drops (layers.local).
+            results = iter(await asyncio.gather(*futures, return_exceptions=True))
+        finally:
+            for local in through_redis:
+                local.sent()
+        refused = []
+        for name, outcome in zip(names, outcomes, strict=True):
+            full = next(results) if isinstance(outcome, asyncio.Future) else outcome
+            if isinstance(full, BaseException):
+                raise full
+            if full:
+                refused.append(name)
+        return refused
 
     async def _deliver_all(self, by_shard: dict[int, ShardBatch], cutoff: int) -> list[int]:
         """Run the delivery script on every shard at once; message numbers refused."""
@@ -286,8 +331,19 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             connection, [self._group_key(group)], [int(time.time()) - self.group_expiry]
         )
         channel_names = [member.decode("utf8") for member in members]
+        through_redis: list[str] = []
+        locals_: set[LocalDelivery] = set()  # this process's channels, not direct
+        full = 0
+        for channel in channel_names:
+            local = self._local(channel)
+            if local is not None and local.direct():
+                full += not self._put_direct(channel, message)
+                continue
+            if local is not None:
+                locals_.add(local)
+            through_redis.append(channel)
         by_connection, payloads, capacities = self._map_channel_keys_to_connection(
-            channel_names, message
+            through_redis, message
         )
         by_shard: dict[int, ShardBatch] = {}
         number = itertools.count()
@@ -296,11 +352,17 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             for key in channel_keys:
                 batch.add(next(number), key, capacities[key], self._score())
                 batch.payloads.append(payloads[key])
-        refused = await self._deliver_all(by_shard, int(time.time()) - int(self.expiry))
-        if refused:
+        for local in locals_:
+            local.sending()
+        try:
+            refused = await self._deliver_all(by_shard, int(time.time()) - int(self.expiry))
+        finally:
+            for local in locals_:
+                local.sent()
+        if refused or full:
             logger.info(
                 "%s of %s channels over capacity in group %s",
-                len(refused),
+                len(refused) + full,
                 len(channel_names),
                 group,
             )
@@ -315,9 +377,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             return message
         real_channel = self.non_local_name(channel)
         assert real_channel.endswith(self.client_prefix + "!"), "Wrong client prefix"
-        process_channel = self._readers.get(real_channel)
-        if process_channel is None:
-            process_channel = self._readers[real_channel] = ProcessChannelReader(self, real_channel)
+        process_channel = self._process_channel(real_channel)
         buffer = self.receive_buffer.get(channel)
         if buffer is None:
             buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
@@ -333,6 +393,38 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             buffer.read_at = time.monotonic()
             if not buffer.waiting and not buffer and self.receive_buffer.get(channel) is buffer:
                 del self.receive_buffer[channel]
+
+    def _process_channel(self, real_channel: str) -> ProcessChannelReader:
+        process_channel = self._readers.get(real_channel)
+        if process_channel is None:
+            process_channel = self._readers[real_channel] = ProcessChannelReader(self, real_channel)
+        return process_channel
+
+    def _local(self, channel: str) -> LocalDelivery | None:
+        """The direct delivery of ``channel``'s process channel if it is one of this
+        process's (a ``specific.<client_prefix>!`` name), else None."""
+        if "!" not in channel:
+            return None
+        real_channel = self.non_local_name(channel)
+        if not real_channel.endswith(self.client_prefix + "!"):
+            return None
+        return self._process_channel(real_channel).local
+
+    def _put_direct(self, channel: str, message: dict[str, Any]) -> bool:
+        """Put a message sent on the readers' loop into its buffer (see
+        :mod:`rtcpool_django.layers.local`); False if the buffer holds its channel's
+        capacity. The receiver gets its own copy, as through Redis and the serializer."""
+        self._sweep_buffers()
+        if channel in self._closed:
+            return True  # its consumer has ended: as if it had expired unread
+        buffer = self.receive_buffer.get(channel)
+        if buffer is None:
+            buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
+        if len(buffer) >= self.get_capacity(channel):
+            return False
+        serializer = self._serializer
+        buffer.put(serializer.from_bytes(serializer.as_bytes(message)))
+        return True
 
     def backup_key(self, key: str) -> str:
         """The ``$inflight`` backup of a queue key, named as stock names it."""

@@ -20,6 +20,7 @@ from typing import Protocol, cast, runtime_checkable
 from redis import exceptions as redis_exceptions
 from redis.asyncio import ConnectionPool, Redis
 
+from .local import LocalDelivery
 from .scripts import POP_BATCH
 
 logger = logging.getLogger("rtcpool_django.layers")
@@ -89,9 +90,12 @@ class ProcessChannelReader:
         # several hosts every shard may hold some of our messages (see core.py).
         others = [index for index in range(layer.ring_size) if index != home]
         self.shards = [_ShardReader(self, index) for index in [home, *others]]
+        #: Whether messages to these channels sent on the running loop skip Redis.
+        self.local = LocalDelivery()
 
     def start(self) -> None:
         """Make sure every shard is being read on the running event loop."""
+        self.local.reading_on(asyncio.get_running_loop())
         for shard in self.shards:
             shard.start()
 
@@ -222,6 +226,10 @@ class _ShardReader:
         """Acknowledge the last batch handed over (or put back one that was not), pop the
         next into the backup and hand it over; False if the queue was empty."""
         batch_id = str(next(self.batch_ids))
+        # The home shard is where this layer sends: its empty queue is what lets a new loop
+        # deliver to these channels directly (layers.local).
+        local = self.owner.local if self is self.owner.shards[0] else None
+        asked = local.asking() if local is not None else None
         reply = await POP_BATCH(
             connection,
             [self.key, self.backup_key, self.batch_key],
@@ -230,6 +238,8 @@ class _ShardReader:
         members = reply[0::2]
         self.layer.hand_over(members, self.key)
         self.handed = batch_id if members else ""
+        if local is not None:
+            local.popped(asked, not members)
         return bool(members)
 
 
