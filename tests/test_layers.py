@@ -141,6 +141,35 @@ async def test_send_many_reports_refused_channels_and_delivers_the_rest(make):
     assert await nothing_for(full, crowded)
 
 
+async def test_concurrent_send_manys_share_a_call_and_each_hears_its_own_refusals(
+    make, monkeypatch
+):
+    # One request (one future) per send_many and shard, not one per message; requests that
+    # wait together go in one script call, and each gets the refusals of its own messages.
+    sender = make(channel_capacity={"small-a": 1, "small-b": 1})
+    requests, calls = [], []
+    submit, deliver_batch = core.ShardSender.submit, sender.deliver_batch
+
+    def counted_submit(self, items):
+        requests.append(len(items))
+        return submit(self, items)
+
+    async def counted_deliver(index, items):
+        calls.append(len(items))
+        return await deliver_batch(index, items)
+
+    monkeypatch.setattr(core.ShardSender, "submit", counted_submit)
+    monkeypatch.setattr(sender, "deliver_batch", counted_deliver)
+    first = asyncio.ensure_future(sender.send("other", {"type": "in.flight"}))
+    await asyncio.sleep(0)  # its call is in flight: the two below wait for the next
+    a = [("small-a", {"type": "m", "n": n}) for n in range(2)] + [("roomy", {"type": "m"})]
+    b = [("roomy", {"type": "m"}), ("small-b", {"type": "m"}), ("small-b", {"type": "m"})]
+    refused_a, refused_b, _ = await asyncio.gather(sender.send_many(a), sender.send_many(b), first)
+    assert (refused_a, refused_b) == (["small-a"], ["small-b"])
+    assert requests == [1, 3, 3] and calls == [1, 6]
+    assert (await receive(sender, "small-a"))["n"] == 0
+
+
 async def test_round_trips_per_send_group_send_and_received_batch(make, monkeypatch):
     sender, ours = make(), make()
     channels = [await ours.new_channel() for _ in range(3)]

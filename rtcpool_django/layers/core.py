@@ -82,7 +82,7 @@ from .local import LocalDelivery
 from .outages import OutageTracking
 from .reader import ProcessChannelReader
 from .scripts import DELIVER, GROUP_MEMBERS
-from .sender import Pending, ShardBatch, ShardSender
+from .sender import Item, ShardBatch, ShardSender
 
 logger = logging.getLogger("rtcpool_django.layers")
 
@@ -171,7 +171,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         index = None if "!" in channel else next(self._send_index_generator)
         index, key, payload = self._prepare(channel, message, index)
         refused = self._sender(index).submit(
-            key, self.get_capacity(channel), self._score(), payload
+            [(key, self.get_capacity(channel), self._score(), payload)]
         )
         if local is not None:
             local.sending()
@@ -186,11 +186,11 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
     def _sender(self, index: int) -> ShardSender:
         return self._senders.get(index)
 
-    async def deliver_batch(self, index: int, items: list[Pending]) -> list[int]:
-        """Run the delivery script for ``(key, capacity, score, payload, _)`` items on
-        one shard; returns the positions of the refused ones (called by the senders)."""
+    async def deliver_batch(self, index: int, items: list[Item]) -> list[int]:
+        """Run the delivery script for ``(key, capacity, score, payload)`` items on one
+        shard; returns the positions of the refused ones (called by the senders)."""
         batch = ShardBatch()
-        for number, (key, capacity, score, payload, _) in enumerate(items):
+        for number, (key, capacity, score, payload) in enumerate(items):
             batch.add(number, key, capacity, score)
             batch.payloads.append(payload)
         return await self._deliver(index, batch, int(time.time()) - int(self.expiry))
@@ -225,15 +225,17 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         """
         plain_shards: dict[str, int] = {}
         names: list[str] = []
-        # Per message: whether it was refused (put directly), or the send's future.
-        outcomes: list[bool | asyncio.Future[bool]] = []
+        refused_here: set[int] = set()  # numbers of messages refused by a full buffer here
+        # By shard: the messages' numbers and their items, one request to its sender.
+        by_shard: dict[int, tuple[list[int], list[Item]]] = {}
         through_redis: list[LocalDelivery] = []  # this process's channels, not direct
-        for channel, message in messages:
+        for number, (channel, message) in enumerate(messages):
             names.append(channel)
             local = self._local(channel)
             if local is not None and local.direct():
                 self._check(channel, message)
-                outcomes.append(not self._put_direct(channel, message))
+                if not self._put_direct(channel, message):
+                    refused_here.add(number)
                 continue
             if local is not None:
                 local.sending()
@@ -245,23 +247,24 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
                     plain_shards[channel] = next(self._send_index_generator)
                 plain_index = plain_shards[channel]
             index, key, payload = self._prepare(channel, message, plain_index)
-            capacity = self.get_capacity(channel)
-            outcomes.append(self._sender(index).submit(key, capacity, self._score(), payload))
-        futures = [outcome for outcome in outcomes if isinstance(outcome, asyncio.Future)]
+            numbers, items = by_shard.setdefault(index, ([], []))
+            numbers.append(number)
+            items.append((key, self.get_capacity(channel), self._score(), payload))
+        requests = [
+            (numbers, self._sender(index).submit(items))
+            for index, (numbers, items) in by_shard.items()
+        ]
         try:
             # Every send has ended before the in-flight count drops (layers.local).
-            results = iter(await asyncio.gather(*futures, return_exceptions=True))
+            results = await asyncio.gather(*(f for _, f in requests), return_exceptions=True)
         finally:
             for local in through_redis:
                 local.sent()
-        refused = []
-        for name, outcome in zip(names, outcomes, strict=True):
-            full = next(results) if isinstance(outcome, asyncio.Future) else outcome
-            if isinstance(full, BaseException):
-                raise full
-            if full:
-                refused.append(name)
-        return refused
+        for (numbers, _), result in zip(requests, results, strict=True):
+            if isinstance(result, BaseException):
+                raise result
+            refused_here.update(numbers[position] for position in result)
+        return [names[number] for number in sorted(refused_here)]
 
     async def _deliver_all(self, by_shard: dict[int, ShardBatch], cutoff: int) -> list[int]:
         """Run the delivery script on every shard at once; message numbers refused."""
