@@ -58,6 +58,8 @@ COLUMNS: dict[str, list[Column]] = {
         ("failed", lambda r, f: str(r["failed_handshakes"])),
         ("dup", lambda r, f: str(r["duplicates"])),
         ("client CPU", lambda r, f: percent(r["client_cpu"])),
+        ("server ms/join", lambda r, f: number(r.get("server_ms_per_join"), 2)),
+        ("x floor", lambda r, f: ratio(r.get("server_ms_per_join"), f.get("server_ms_per_join"))),
         ("connects/s", lambda r, f: number(r.get("connects_per_s"), 0)),
         ("x floor", lambda r, f: ratio(r.get("connects_per_s"), f.get("connects_per_s"))),
     ],
@@ -74,6 +76,8 @@ COLUMNS: dict[str, list[Column]] = {
         ("evicted", lambda r, f: str(r["evictions"])),
         ("failed", lambda r, f: str(r["failed_handshakes"] + r["wrong_before"])),
         ("client CPU", lambda r, f: percent(r["client_cpu"])),
+        ("server ms/leave", lambda r, f: number(r.get("server_ms_per_leave"), 2)),
+        ("x floor", lambda r, f: ratio(r.get("server_ms_per_leave"), f.get("server_ms_per_leave"))),
     ],
     "churn": [
         ("cycles/s", lambda r, f: number(r["cycles_per_s"], 0)),

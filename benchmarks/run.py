@@ -93,10 +93,10 @@ def scenario_call(
             limits,
         ),
         "join": lambda ports: storms.join_storm(
-            ports, params["peers"], params["pool_size"], limits
+            ports, params["peers"], params["pool_size"], limits, servers.cpu_seconds
         ),
         "leave": lambda ports: storms.leave_storm(
-            ports, params["peers"], params["pool_size"], limits
+            ports, params["peers"], params["pool_size"], limits, servers.cpu_seconds
         ),
         "churn": lambda ports: storms.churn(
             ports, params["cycles"], params["concurrency"], params["pool_size"], limits, servers.rss

@@ -219,20 +219,27 @@ class Storm:
 
 
 async def join_storm(
-    ports: list[int], peers: int, pool_size: int, limits: Limits
+    ports: list[int],
+    peers: int,
+    pool_size: int,
+    limits: Limits,
+    server_cpu: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """``peers`` sockets are opened, then all send ``rtc:join`` at once, into pools of
     ``pool_size`` spread over the workers. Figures: joins/s from the first join sent to
     the last ``rtc:joined``; p50/p99 of each peer's time to ``rtc:joined``; and, once no
     frame has arrived for ``limits.quiet`` s, correctness: a live peer's view (ids from
     ``rtc:joined.peers`` + ``rtc:peer`` - ``rtc:close``) must equal the other live peers
-    of its pool."""
+    of its pool. With ``server_cpu`` (the servers' CPU seconds so far), also their CPU time
+    per join over the same span."""
     storm = Storm(ports, peers, pool_size)
     opening = time.perf_counter()
     await storm.connect_all(limits)
     opening = time.perf_counter() - opening
     cpu = time.process_time()
+    served = server_cpu() if server_cpu else 0.0
     await storm.join_all(limits)
+    served = server_cpu() - served if server_cpu else 0.0
     cpu = time.process_time() - cpu
     settled = await storm.settle(limits)  # the notices of the storm (and of abandoned peers)
     wrong, why = storm.wrong_views()
@@ -259,11 +266,16 @@ async def join_storm(
         "settled": settled,
         "problems": storm.problems(why),
         "client_cpu": cpu / span if span else 0.0,
+        "server_ms_per_join": served * 1000 / len(joined) if server_cpu and joined else None,
     }
 
 
 async def leave_storm(
-    ports: list[int], peers: int, pool_size: int, limits: Limits
+    ports: list[int],
+    peers: int,
+    pool_size: int,
+    limits: Limits,
+    server_cpu: Callable[[], float] | None = None,
 ) -> dict[str, Any]:
     """``peers`` peers join pools of ``pool_size`` (as in the join storm, not measured);
     once that has settled, every other peer of each pool closes its socket, all at once.
@@ -299,10 +311,12 @@ async def leave_storm(
         leaver.abandoned = True
 
     cpu = time.process_time()
+    served = server_cpu() if server_cpu else 0.0
     began = time.perf_counter()
     closing = [asyncio.ensure_future(leaver.ws.close()) for leaver in leavers if leaver.ws]
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(storm.all_closes.wait(), limits.join)
+    served = server_cpu() - served if server_cpu else 0.0
     cpu = time.process_time() - cpu
     if closing:
         await asyncio.wait(closing, timeout=10)
@@ -339,6 +353,7 @@ async def leave_storm(
         "settled": settled,
         "problems": storm.problems(why),
         "client_cpu": cpu / span if span else 0.0,
+        "server_ms_per_leave": served * 1000 / len(leavers) if server_cpu and leavers else None,
     }
 
 

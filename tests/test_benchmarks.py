@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import contextlib
 import json
+import subprocess
+import sys
+import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -15,6 +18,7 @@ from websockets.exceptions import ConnectionClosed
 
 from benchmarks import report, run, scenarios, storms
 from benchmarks.floor import Relay
+from benchmarks.setups import FLOOR, Servers
 
 LIMITS = scenarios.Limits(connect=10, run=10, join=2, quiet=0.3, settle=5)
 Handler = Callable[[ServerConnection], Awaitable[None]]
@@ -237,6 +241,30 @@ async def test_a_server_that_refuses_the_connection_is_a_failed_handshake() -> N
         storm = await storms.join_storm([port], 4, 2, LIMITS)
     assert storm["failed_handshakes"] == 4 and storm["joined"] == 0
     assert storm["problems"] == {"connect: InvalidStatus": 4}
+
+
+async def test_the_storms_report_the_servers_cpu_time_per_join_and_per_leave() -> None:
+    readings = iter([10.0, 10.3, 20.0, 20.2])  # CPU seconds before and after each storm
+    async with listening(Relay().handle) as ports:
+        join = await storms.join_storm(ports, 30, 10, LIMITS, lambda: next(readings))
+        leave = await storms.leave_storm(ports, 30, 10, LIMITS, lambda: next(readings))
+        unmeasured = await storms.join_storm(ports, 4, 2, LIMITS)
+    assert join["server_ms_per_join"] == pytest.approx(300 / 30)
+    assert leave["server_ms_per_leave"] == pytest.approx(200 / 15)
+    assert unmeasured["joined"] == 4 and unmeasured["server_ms_per_join"] is None
+
+
+def test_a_setups_cpu_time_is_read_from_its_processes_threads() -> None:
+    servers = Servers(FLOOR, None)  # type: ignore[arg-type]
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    servers.processes.append(busy)
+    try:
+        first = servers.cpu_seconds()
+        time.sleep(0.3)
+        assert 0.1 < servers.cpu_seconds() - first < 0.5
+    finally:
+        busy.kill()
+        busy.wait()
 
 
 async def test_the_churn_on_the_floor_completes_every_cycle_and_samples_memory() -> None:
