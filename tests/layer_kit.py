@@ -1,5 +1,6 @@
 """The ``make`` fixture (imported by conftest) and helpers of the channel-layer tests
-against real Redis."""
+against real Redis: layers on a test prefix, receiving with a timeout, and counting what
+redis-py sends."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import asyncio
 import os
 
 import pytest
+import redis.asyncio as aioredis
 
 from rtcpool_django.layers import RedisChannelLayer
 
@@ -39,3 +41,29 @@ async def make():
 async def receive(layer, channel: str) -> dict:
     async with asyncio.timeout(5):
         return await layer.receive(channel)
+
+
+def count_commands(monkeypatch) -> list[str]:
+    """The Redis commands run from now on, by name (a list)."""
+    commands: list[str] = []
+    execute = aioredis.Redis.execute_command
+
+    async def counted(self, *args, **options):
+        commands.append(str(args[0]).upper())
+        return await execute(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.Redis, "execute_command", counted)
+    return commands
+
+
+def count_pipelines(monkeypatch) -> list[int]:
+    """The commands of each pipeline redis-py executes from now on, counted (a list)."""
+    pipelines: list[int] = []
+    pipeline_execute = aioredis.client.Pipeline.execute
+
+    async def counted_pipeline(self, *args, **options):
+        pipelines.append(len(self.command_stack))
+        return await pipeline_execute(self, *args, **options)
+
+    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
+    return pipelines

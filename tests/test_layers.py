@@ -20,7 +20,7 @@ from rtcpool_django.layers import RedisChannelLayer, core
 from rtcpool_django.layers.reader import ProcessChannelReader
 from rtcpool_django.layers.scripts import POP_BATCH
 
-from .layer_kit import REDIS_URL, host, receive
+from .layer_kit import REDIS_URL, count_commands, count_pipelines, host, receive
 
 pytestmark = pytest.mark.redis
 
@@ -38,19 +38,6 @@ async def nothing_for(layer, channel: str) -> bool:
     except TimeoutError:
         return True
     return False
-
-
-def count_pipelines(monkeypatch) -> list[int]:
-    """The commands of each pipeline redis-py executes from now on, counted (a list)."""
-    pipelines: list[int] = []
-    pipeline_execute = aioredis.client.Pipeline.execute
-
-    async def counted_pipeline(self, *args, **options):
-        pipelines.append(len(self.command_stack))
-        return await pipeline_execute(self, *args, **options)
-
-    monkeypatch.setattr(aioredis.client.Pipeline, "execute", counted_pipeline)
-    return pipelines
 
 
 # --- interoperability with the stock layer ----------------------------------------------
@@ -179,14 +166,7 @@ async def test_round_trips_per_send_group_send_and_received_batch(make, monkeypa
     assert await receive(ours, channels[0]) == {"type": "warm.up"}
     # With no receive() waiting the reader ends after its next, empty, batch call.
     await ours._readers[ours.non_local_name(channels[0])].shards[0].task
-    commands: list[str] = []
-    execute = aioredis.Redis.execute_command
-
-    async def counted(self, *args, **options):
-        commands.append(str(args[0]).upper())
-        return await execute(self, *args, **options)
-
-    monkeypatch.setattr(aioredis.Redis, "execute_command", counted)
+    commands = count_commands(monkeypatch)
     await sender.send(channels[0], {"type": "one"})
     assert commands == ["EVALSHA"]
     commands.clear()

@@ -8,27 +8,13 @@ import asyncio
 import threading
 
 import pytest
-import redis.asyncio as aioredis
 from channels.exceptions import ChannelFull
 
 from rtcpool_django.layers.local import LocalDelivery
 
-from .layer_kit import receive
+from .layer_kit import count_commands, receive
 
 pytestmark = pytest.mark.redis
-
-
-def count_commands(monkeypatch) -> list[str]:
-    """The Redis commands run from now on, by name (a list)."""
-    commands: list[str] = []
-    execute = aioredis.Redis.execute_command
-
-    async def counted(self, *args, **options):
-        commands.append(str(args[0]).upper())
-        return await execute(self, *args, **options)
-
-    monkeypatch.setattr(aioredis.Redis, "execute_command", counted)
-    return commands
 
 
 async def reading(layer, channel: str) -> None:
@@ -118,6 +104,28 @@ def test_order_holds_when_the_readers_move_to_a_new_event_loop(make):
 
     asyncio.run(first_loop())
     assert asyncio.run(second_loop()) == list(range(40))
+    asyncio.run(ours.flush())
+
+
+def test_a_bad_message_sent_through_redis_does_not_keep_a_new_loop_from_going_direct(make):
+    # A send refused before it went (the serializer) must not stay counted in flight.
+    ours = make()
+    channel = asyncio.run(ours.new_channel())
+
+    async def first_loop() -> None:
+        await reading(ours, channel)
+        await ours.close_pools()
+
+    async def second_loop() -> None:
+        with pytest.raises(TypeError):
+            await ours.send(channel, {"type": "m", "object": object()})
+        with pytest.raises(TypeError):
+            await ours.send_many([(channel, {"type": "m", "object": object()})])
+        await reading(ours, channel)  # asserts it goes direct
+        await ours.close_pools()
+
+    asyncio.run(first_loop())
+    asyncio.run(second_loop())
     asyncio.run(ours.flush())
 
 

@@ -162,24 +162,20 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         """Send a message onto a channel (one round trip, shared with the sends that wait
         alongside it: see :mod:`rtcpool_django.layers.sender`); raise ``ChannelFull`` if
         the channel is full."""
-        local = self._local(channel)
-        if local is not None and local.direct():
+        tracked: list[LocalDelivery] = []
+        if self._direct(channel, tracked):
             self._check(channel, message)
             if not self._put_direct(channel, message):
                 raise ChannelFull()
             return
-        index = None if "!" in channel else next(self._send_index_generator)
-        index, key, payload = self._prepare(channel, message, index)
-        refused = self._sender(index).submit(
-            [(key, self.get_capacity(channel), self._score(), payload)]
-        )
-        if local is not None:
-            local.sending()
         try:
-            full = await refused
+            index = None if "!" in channel else next(self._send_index_generator)
+            index, key, payload = self._prepare(channel, message, index)
+            full = await self._sender(index).submit(
+                [(key, self.get_capacity(channel), self._score(), payload)]
+            )
         finally:
-            if local is not None:
-                local.sent()
+            _sent(tracked)  # also when _prepare refuses a bad message
         if full:
             raise ChannelFull()
 
@@ -228,38 +224,33 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         refused_here: set[int] = set()  # numbers of messages refused by a full buffer here
         # By shard: the messages' numbers and their items, one request to its sender.
         by_shard: dict[int, tuple[list[int], list[Item]]] = {}
-        through_redis: list[LocalDelivery] = []  # this process's channels, not direct
-        for number, (channel, message) in enumerate(messages):
-            names.append(channel)
-            local = self._local(channel)
-            if local is not None and local.direct():
-                self._check(channel, message)
-                if not self._put_direct(channel, message):
-                    refused_here.add(number)
-                continue
-            if local is not None:
-                local.sending()
-                through_redis.append(local)
-            plain_index = None
-            if "!" not in channel:
-                # Round robin like stock, but one shard per channel per call keeps order.
-                if channel not in plain_shards:
-                    plain_shards[channel] = next(self._send_index_generator)
-                plain_index = plain_shards[channel]
-            index, key, payload = self._prepare(channel, message, plain_index)
-            numbers, items = by_shard.setdefault(index, ([], []))
-            numbers.append(number)
-            items.append((key, self.get_capacity(channel), self._score(), payload))
-        requests = [
-            (numbers, self._sender(index).submit(items))
-            for index, (numbers, items) in by_shard.items()
-        ]
+        tracked: list[LocalDelivery] = []
         try:
+            for number, (channel, message) in enumerate(messages):
+                names.append(channel)
+                if self._direct(channel, tracked):
+                    self._check(channel, message)
+                    if not self._put_direct(channel, message):
+                        refused_here.add(number)
+                    continue
+                plain_index = None
+                if "!" not in channel:
+                    # Round robin like stock, but one shard per channel per call keeps order.
+                    if channel not in plain_shards:
+                        plain_shards[channel] = next(self._send_index_generator)
+                    plain_index = plain_shards[channel]
+                index, key, payload = self._prepare(channel, message, plain_index)
+                numbers, items = by_shard.setdefault(index, ([], []))
+                numbers.append(number)
+                items.append((key, self.get_capacity(channel), self._score(), payload))
+            requests = [
+                (numbers, self._sender(index).submit(items))
+                for index, (numbers, items) in by_shard.items()
+            ]
             # Every send has ended before the in-flight count drops (layers.local).
             results = await asyncio.gather(*(f for _, f in requests), return_exceptions=True)
         finally:
-            for local in through_redis:
-                local.sent()
+            _sent(tracked)
         for (numbers, _), result in zip(requests, results, strict=True):
             if isinstance(result, BaseException):
                 raise result
@@ -335,33 +326,27 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         )
         channel_names = [member.decode("utf8") for member in members]
         through_redis: list[str] = []
-        locals_: set[LocalDelivery] = set()  # this process's channels, not direct
+        tracked: list[LocalDelivery] = []
         full = 0
-        for channel in channel_names:
-            local = self._local(channel)
-            if local is not None and local.direct():
-                full += not self._put_direct(channel, message)
-                continue
-            if local is not None:
-                locals_.add(local)
-            through_redis.append(channel)
-        by_connection, payloads, capacities = self._map_channel_keys_to_connection(
-            through_redis, message
-        )
-        by_shard: dict[int, ShardBatch] = {}
-        number = itertools.count()
-        for index, channel_keys in by_connection.items():
-            batch = by_shard.setdefault(index, ShardBatch())
-            for key in channel_keys:
-                batch.add(next(number), key, capacities[key], self._score())
-                batch.payloads.append(payloads[key])
-        for local in locals_:
-            local.sending()
         try:
+            for channel in channel_names:
+                if self._direct(channel, tracked):
+                    full += not self._put_direct(channel, message)
+                    continue
+                through_redis.append(channel)
+            by_connection, payloads, capacities = self._map_channel_keys_to_connection(
+                through_redis, message
+            )
+            by_shard: dict[int, ShardBatch] = {}
+            number = itertools.count()
+            for index, channel_keys in by_connection.items():
+                batch = by_shard.setdefault(index, ShardBatch())
+                for key in channel_keys:
+                    batch.add(next(number), key, capacities[key], self._score())
+                    batch.payloads.append(payloads[key])
             refused = await self._deliver_all(by_shard, int(time.time()) - int(self.expiry))
         finally:
-            for local in locals_:
-                local.sent()
+            _sent(tracked)
         if refused or full:
             logger.info(
                 "%s of %s channels over capacity in group %s",
@@ -381,9 +366,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         real_channel = self.non_local_name(channel)
         assert real_channel.endswith(self.client_prefix + "!"), "Wrong client prefix"
         process_channel = self._process_channel(real_channel)
-        buffer = self.receive_buffer.get(channel)
-        if buffer is None:
-            buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
+        buffer = self._buffer(channel)
         process_channel.receivers += 1
         buffer.waiting += 1
         buffer.read_at = time.monotonic()
@@ -413,6 +396,27 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             return None
         return self._process_channel(real_channel).local
 
+    def _direct(self, channel: str, tracked: list[LocalDelivery]) -> bool:
+        """Whether a message to ``channel`` goes straight into its buffer (the caller puts
+        it there with :meth:`_put_direct`). If not and the channel is one of this
+        process's, its send through Redis is counted in flight (layers.local) and its
+        delivery state appended to ``tracked``: pass that to ``_sent`` once it has ended."""
+        local = self._local(channel)
+        if local is None:
+            return False
+        if local.direct():
+            return True
+        local.sending()
+        tracked.append(local)
+        return False
+
+    def _buffer(self, channel: str) -> ChannelBuffer:
+        """The local buffer of ``channel``, made if it has none."""
+        buffer = self.receive_buffer.get(channel)
+        if buffer is None:
+            buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
+        return buffer
+
     def _put_direct(self, channel: str, message: dict[str, Any]) -> bool:
         """Put a message sent on the readers' loop into its buffer (see
         :mod:`rtcpool_django.layers.local`); False if the buffer holds its channel's
@@ -420,9 +424,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
         self._sweep_buffers()
         if channel in self._closed:
             return True  # its consumer has ended: as if it had expired unread
-        buffer = self.receive_buffer.get(channel)
-        if buffer is None:
-            buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
+        buffer = self._buffer(channel)
         if len(buffer) >= self.get_capacity(channel):
             return False
         serializer = self._serializer
@@ -453,10 +455,7 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
             for n, channel in enumerate(channels):
                 if channel in self._closed:
                     continue  # its consumer has ended: as if it had expired unread
-                buffer = self.receive_buffer.get(channel)
-                if buffer is None:
-                    buffer = self.receive_buffer[channel] = ChannelBuffer(channel, self.capacity)
-                if not buffer.put(message if n == 0 else dict(message)):
+                if not self._buffer(channel).put(message if n == 0 else dict(message)):
                     self.dropped_messages += 1
 
     def close_channel(self, channel: str) -> None:
@@ -500,3 +499,9 @@ class RedisChannelLayer(OutageTracking, core.RedisChannelLayer):
     async def _stop_readers(self) -> None:
         for process_channel in self._readers.values():
             await process_channel.stop()
+
+
+def _sent(tracked: list[LocalDelivery]) -> None:
+    """The sends counted in flight by ``RedisChannelLayer._direct`` have ended."""
+    for local in tracked:
+        local.sent()
