@@ -116,15 +116,22 @@ class WebhookSender:
                 outcomes = await _post_all(own, targets, claimed)
         else:
             outcomes = await _post_all(client, targets, claimed)
-        given_up = await run_in_webhook_thread(webhook_queue.settle, outcomes)
-        for outcome in outcomes:
-            if outcome.ok:
-                metrics.webhook_delivered(outcome.event)
-            else:
-                metrics.webhook_attempt_failed()
-        for _ in given_up:
-            metrics.webhook_failed()
+        await run_in_webhook_thread(_settle, outcomes)
         return len(claimed)
+
+
+def _settle(outcomes: list[Outcome]) -> None:
+    """Record the outcomes and count them, in one call: counted after an await instead,
+    a pass cancelled while its settle ran (the sender stopping) left committed outcomes
+    uncounted."""
+    given_up = webhook_queue.settle(outcomes)
+    for outcome in outcomes:
+        if outcome.ok:
+            metrics.webhook_delivered(outcome.event)
+        else:
+            metrics.webhook_attempt_failed()
+    for _ in given_up:
+        metrics.webhook_failed()
 
 
 def _client() -> httpx.AsyncClient:

@@ -8,7 +8,6 @@ import contextlib
 import json
 import subprocess
 import sys
-import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 
@@ -255,13 +254,23 @@ async def test_the_storms_report_the_servers_cpu_time_per_join_and_per_leave() -
 
 
 def test_a_setups_cpu_time_is_read_from_its_processes_threads() -> None:
+    # The child burns 0.3 s of CPU, says so, then waits: a loaded machine slows it, it
+    # does not change what it used.
     servers = Servers(FLOOR, None)  # type: ignore[arg-type]
-    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    burn = (
+        "import sys, time\n"
+        "while time.process_time() < 0.3: pass\n"
+        "print(flush=True)\n"
+        "sys.stdin.read()"
+    )
+    busy = subprocess.Popen(
+        [sys.executable, "-c", burn], stdin=subprocess.PIPE, stdout=subprocess.PIPE
+    )
     servers.processes.append(busy)
     try:
-        first = servers.cpu_seconds()
-        time.sleep(0.3)
-        assert 0.1 < servers.cpu_seconds() - first < 0.5
+        assert busy.stdout is not None
+        busy.stdout.readline()
+        assert 0.3 <= servers.cpu_seconds() < 1.0
     finally:
         busy.kill()
         busy.wait()
