@@ -53,7 +53,7 @@ def module_workers(django_db_setup):
     heartbeat row comes back with its next beat (nothing of ours needs it in between).
     The flush races the workers' departures and heartbeats, which is why it is retried
     when PostgreSQL aborts it as a deadlock victim (``tests/flush.py``)."""
-    from .live import Worker, start_all
+    from .live import Worker, start_all, stop_all
 
     workers: list[Worker] = []
 
@@ -63,14 +63,13 @@ def module_workers(django_db_setup):
         return start_all(new)
 
     yield start
-    for worker in workers:
-        worker.stop()
+    stop_all(workers)
 
 
 @pytest.fixture
 def live_worker(transactional_db):
     """start(**kwargs) -> a running daphne Worker on the test database; stopped after."""
-    from .live import Worker
+    from .live import Worker, stop_all
 
     workers: list[Worker] = []
 
@@ -80,8 +79,7 @@ def live_worker(transactional_db):
         return worker
 
     yield start
-    for worker in workers:
-        worker.stop()
+    stop_all(workers)
 
 
 async def wait_for(condition, timeout: float = 10.0, interval: float = 0.05) -> None:

@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
+import pytest
 import websockets
 from django.db import connection
 
@@ -38,7 +39,7 @@ def free_port() -> int:
 
 
 class Worker:
-    """One daphne process serving example_project on 127.0.0.1:<port>."""
+    """One daphne (or uvicorn) process serving example_project on 127.0.0.1:<port>."""
 
     def __init__(
         self,
@@ -56,6 +57,9 @@ class Worker:
         self.extra_env = extra_env or {}
         self.server = server
         self.process: subprocess.Popen[bytes] | None = None
+        # Whether the test ended the process (stop, kill, terminate): any other exit is a
+        # crash, which the fixtures report with the worker's log.
+        self.ended = False
         self._log_file: Any = None
         LOG_DIR.mkdir(parents=True, exist_ok=True)
         self.log_path = LOG_DIR / f"{server}-{self.port}.log"
@@ -88,52 +92,65 @@ class Worker:
     def start(self, timeout: float = 60.0) -> Worker:
         # A deadline for start-up only, not a measure of anything: on a busy 2-core machine
         # (load 13), three workers importing Django at once took over 20 s to listen.
+        #
+        # The test binds the port and hands the listening socket to the server: a port
+        # merely found free may be taken by another process (a parallel test session)
+        # before the server binds it, and a readiness check would then talk to that one.
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        listener.bind(("127.0.0.1", self.port))
+        listener.listen(1024)  # a storm opens a hundred sockets at once
+        fd = str(listener.fileno())
         if self.server == "daphne":
-            cmd = [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                *self.server_args,
-                "example_project.asgi:application",
-            ]
+            cmd = [sys.executable, "-m", "daphne", "--fd", fd]
         else:
-            cmd = [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-                *self.server_args,
-                "example_project.asgi:application",
-            ]
+            cmd = [sys.executable, "-m", "uvicorn", "--fd", fd, "--log-level", "warning"]
+        cmd += [*self.server_args, "example_project.asgi:application"]
+        self.ended = False
         self._log_file = open(self.log_path, "wb")  # noqa: SIM115 (closed in _reap)
-        self.process = subprocess.Popen(
-            cmd, cwd=ROOT, env=self.env(), stdout=self._log_file, stderr=self._log_file
-        )
+        with listener:
+            self.process = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env=self.env(),
+                stdout=self._log_file,
+                stderr=self._log_file,
+                pass_fds=[listener.fileno()],
+            )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"{self.server} exited early:\n{self.log()}")
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=0.2):
-                    return self
-            except OSError:
-                time.sleep(0.05)
-        raise RuntimeError(f"{self.server} did not listen within {timeout}s:\n{self.log()}")
+            if self._answers():
+                return self
+            time.sleep(0.05)
+        raise RuntimeError(f"{self.server} did not answer within {timeout}s:\n{self.log()}")
+
+    def _answers(self) -> bool:
+        """Whether the server answers HTTP (the socket accepts connections from the start,
+        before the server has imported Django)."""
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=1.0) as sock:
+                sock.sendall(b"HEAD /rtcpool/ready HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+                return bool(sock.recv(1))
+        except OSError:
+            return False
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")[-4000:]
 
+    def crash(self) -> str | None:
+        """What to report if the process exited without the test ending it, else None."""
+        if self.ended or self.process is None or self.process.poll() is None:
+            return None
+        return (
+            f"{self.server} on port {self.port} exited by itself "
+            f"(code {self.process.returncode}); its log ends:\n{self.log()}"
+        )
+
     def kill(self) -> None:
         """SIGKILL: the process gets no chance to clean up."""
+        self.ended = True
         if self.process and self.process.poll() is None:
             self.process.kill()
             self.process.wait(10)
@@ -141,6 +158,7 @@ class Worker:
 
     def terminate(self, timeout: float = 20.0) -> int:
         """SIGTERM, as a process manager stops a worker; waits for it to exit."""
+        self.ended = True
         assert self.process is not None
         if self.process.poll() is None:
             self.process.send_signal(signal.SIGTERM)
@@ -149,6 +167,7 @@ class Worker:
         return code
 
     def stop(self) -> None:
+        self.ended = True
         if self.process and self.process.poll() is None:
             self.process.terminate()
             try:
@@ -162,6 +181,16 @@ class Worker:
         if self._log_file is not None:
             self._log_file.close()
             self._log_file = None
+
+
+def stop_all(workers: list[Worker]) -> None:
+    """Stop every worker; then fail the test if one of them had crashed meanwhile (a
+    refused connection would otherwise be all the test could say about it)."""
+    crashes = [crash for worker in workers if (crash := worker.crash()) is not None]
+    for worker in workers:
+        worker.stop()
+    if crashes:
+        pytest.fail("\n\n".join(crashes), pytrace=False)
 
 
 def start_all(workers: list[Worker]) -> list[Worker]:

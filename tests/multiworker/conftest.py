@@ -13,7 +13,7 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import connection
 
-from ..live import Worker, unique_prefix
+from ..live import Worker, stop_all, unique_prefix
 
 REDIS_URL = os.environ.get("REDIS_URL_FOR_TESTS", "redis://127.0.0.1:6379/0")
 
@@ -83,5 +83,4 @@ def cluster(transactional_db) -> Iterator[Callable[..., list[Worker]]]:
         return workers
 
     yield start
-    for worker in started:
-        worker.stop()
+    stop_all(started)
