@@ -17,11 +17,9 @@ from .layer_kit import count_commands, receive
 pytestmark = pytest.mark.redis
 
 
-async def reading(layer, channel: str) -> None:
-    """Receive once through Redis, then wait until the layer delivers ``channel``'s
-    messages sent on this loop directly (its reader has found the queue empty)."""
-    await layer.send(channel, {"type": "warm.up"})
-    assert await receive(layer, channel) == {"type": "warm.up"}
+async def goes_direct(layer, channel: str) -> bool:
+    """Whether, within 2 s, the layer delivers ``channel``'s messages sent on this loop
+    directly (its reader has found the queue empty); a receive() waits meanwhile."""
     local = layer._local(channel)
     listener = asyncio.ensure_future(layer.receive(channel))  # keeps the reader running
     for _ in range(200):
@@ -29,7 +27,26 @@ async def reading(layer, channel: str) -> None:
             break
         await asyncio.sleep(0.01)
     listener.cancel()
-    assert local.direct()
+    return local.direct()
+
+
+async def reading(layer, channel: str) -> None:
+    """Receive once through Redis, then wait until the layer delivers ``channel``'s
+    messages sent on this loop directly."""
+    await layer.send(channel, {"type": "warm.up"})
+    assert await receive(layer, channel) == {"type": "warm.up"}
+    assert await goes_direct(layer, channel)
+
+
+def read_on_a_first_loop(layer, channel: str) -> None:
+    """Read ``channel`` directly on an event loop of its own, then close that loop: the
+    next loop's readers start anew (as a test's next event loop does)."""
+
+    async def first_loop() -> None:
+        await reading(layer, channel)
+        await layer.close_pools()
+
+    asyncio.run(first_loop())
 
 
 async def test_a_message_to_a_channel_of_this_process_skips_redis(make, monkeypatch):
@@ -74,10 +91,7 @@ def test_order_holds_when_the_readers_move_to_a_new_event_loop(make):
     # reader has found the queue empty with nothing in flight.
     ours = make()
     channel = asyncio.run(ours.new_channel())
-
-    async def first_loop() -> None:
-        await reading(ours, channel)
-        await ours.close_pools()
+    read_on_a_first_loop(ours, channel)
 
     async def second_loop() -> list[int]:
         for n in range(3):  # through Redis: the reader runs on the first loop
@@ -91,18 +105,11 @@ def test_order_holds_when_the_readers_move_to_a_new_event_loop(make):
         while len(received) < 40:
             received.append((await receive(ours, channel))["n"])
         # Once the sends stop, the reader finds the queue empty: direct from then on.
-        listener = asyncio.ensure_future(ours.receive(channel))
-        for _ in range(200):
-            if ours._local(channel).direct():
-                break
-            await asyncio.sleep(0.01)
-        listener.cancel()
-        direct = ours._local(channel).direct()
+        direct = await goes_direct(ours, channel)
         await ours.close_pools()
         assert direct
         return received
 
-    asyncio.run(first_loop())
     assert asyncio.run(second_loop()) == list(range(40))
     asyncio.run(ours.flush())
 
@@ -111,10 +118,7 @@ def test_a_bad_message_sent_through_redis_does_not_keep_a_new_loop_from_going_di
     # A send refused before it went (the serializer) must not stay counted in flight.
     ours = make()
     channel = asyncio.run(ours.new_channel())
-
-    async def first_loop() -> None:
-        await reading(ours, channel)
-        await ours.close_pools()
+    read_on_a_first_loop(ours, channel)
 
     async def second_loop() -> None:
         with pytest.raises(TypeError):
@@ -124,7 +128,6 @@ def test_a_bad_message_sent_through_redis_does_not_keep_a_new_loop_from_going_di
         await reading(ours, channel)  # asserts it goes direct
         await ours.close_pools()
 
-    asyncio.run(first_loop())
     asyncio.run(second_loop())
     asyncio.run(ours.flush())
 
