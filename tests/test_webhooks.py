@@ -271,11 +271,14 @@ async def deliver_until_settled(timeout: float = 30.0) -> None:
 
 @pytest.mark.django_db(transaction=True)
 async def test_every_event_arrives_in_order_signed_after_errors_and_a_stall(settings, receiver):
-    hook = receiver(script=[500, 500, 503, "stall", 500], stall_seconds=2.0)
+    # The stall outlasts the timeout, so its attempt fails; the timeout is long enough
+    # that no other attempt runs out of it on a loaded machine (at 0.5 s, an in-process
+    # receiver starved of CPU timed out three more, which were rightly sent again).
+    hook = receiver(script=[500, 500, 503, "stall", 500], stall_seconds=4.0)
     configure(
         settings,
         hook.endpoint(),
-        WEBHOOK_TIMEOUT=0.5,
+        WEBHOOK_TIMEOUT=2.0,
         WEBHOOK_RETRY_DELAY=0.05,
         WEBHOOK_POLL_INTERVAL=0.1,
     )
