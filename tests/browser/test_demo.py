@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -138,3 +139,36 @@ def test_signed_in_pages_join_with_a_token_named_by_their_account(
     peers = backend(lambda: sorted(Peer.objects.values_list("user__username", "description")))
     assert peers == [("ada", {"name": "Ada Lovelace"}), ("grace", {"name": "Grace Hopper"})]
     assert ada_user.pk in backend(lambda: list(Peer.objects.values_list("user_id", flat=True)))
+
+
+def test_a_relay_that_crossed_a_departure_leaves_the_status_alone(live_worker, open_page):
+    # A kicked or closed peer's last offer, answer or candidate can cross its rtc:close:
+    # the server answers unknown_peer after the rtc:close (seen when a page was kicked
+    # while the other was answering its offer). The page must still say who is in the room.
+    worker = live_worker()
+    ada = open_page(worker, harness=False).page
+    sockets = []
+
+    def forward(ws) -> None:
+        ws.connect_to_server()
+        sockets.append(ws)
+
+    ada.route_web_socket("**/ws/rtcpool/**", forward)
+    join_call(ada, "standup", "Ada")
+    ada.wait_for_selector("#status:has-text('with 0 other people')")
+    (socket,) = sockets
+    ada.evaluate(
+        """() => {
+             window.statuses = [];
+             const status = document.getElementById("status");
+             new MutationObserver(() => window.statuses.push(status.textContent))
+               .observe(status, { childList: true, characterData: true, subtree: true });
+           }"""
+    )
+    reply = {"message": "No peer 'gone' is in your pool.", "reason": "unknown_peer"}
+    socket.send(json.dumps({"type": "rtc:error", "data": reply}))
+    bad = {"message": "Frames must be JSON.", "reason": "invalid_json"}
+    socket.send(json.dumps({"type": "rtc:error", "data": bad}))
+    # Every other error is still shown: the second frame arrived and was handled.
+    ada.wait_for_selector("#status:has-text('The server said: Frames must be JSON.')")
+    assert ada.evaluate("window.statuses") == ["The server said: Frames must be JSON."]

@@ -142,8 +142,13 @@
     });
     socket.addEventListener("message", (event) => {
       // The client ignores rtc:error; show the server's reason (e.g. a closed room).
+      // Not unknown_peer: the client relays only to peers it was told of, so that one
+      // answers an offer, answer or candidate that crossed the peer's departure, after
+      // its rtc:close. The call goes on; the status must keep saying who is in it.
       const frame = JSON.parse(event.data);
-      if (frame.type === "rtc:error") show(`The server said: ${frame.data.message}`);
+      if (frame.type === "rtc:error" && frame.data.reason !== "unknown_peer") {
+        show(`The server said: ${frame.data.message}`);
+      }
     });
     socket.addEventListener("close", (event) => {
       if (!pool) return; // we left
