@@ -45,6 +45,10 @@ class BaseSspClient:
     :meth:`send_text` and :meth:`recv` (and :attr:`default_timeout`)."""
 
     default_timeout = 2.0
+    #: How long :meth:`SspClient.connect` waits for the consumer to accept. The first
+    #: connection of a process also registers its worker in the database, which on a
+    #: loaded CI machine can take more than a second.
+    connect_timeout = 10.0
     id: str | None = None
 
     async def send_text(self, text: str) -> None:
@@ -109,16 +113,19 @@ class SspClient(BaseSspClient):
         *,
         user: Any = None,
         headers: list[tuple[bytes, bytes]] | None = None,
+        timeout: float | None = None,
     ) -> SspClient:
         """Open a connection. ``user`` is put in the scope as ``AuthMiddlewareStack``
-        would; ``headers`` are raw ASGI headers (e.g. ``[(b"origin", b"https://...")]``)."""
+        would; ``headers`` are raw ASGI headers (e.g. ``[(b"origin", b"https://...")]``);
+        ``timeout`` is how long to wait for the accept (:attr:`connect_timeout`)."""
         if application is None:
             application = PoolConsumer.as_asgi()
         communicator = WebsocketCommunicator(application, path, headers=headers)
         if user is not None:
             scope: dict[str, Any] = communicator.scope  # type: ignore[assignment]
             scope["user"] = user
-        connected, _ = await communicator.connect()
+        wait = cls.connect_timeout if timeout is None else timeout
+        connected, _ = await communicator.connect(timeout=wait)
         assert connected, f"the application refused the WebSocket connection to {path}"
         return cls(communicator)
 
