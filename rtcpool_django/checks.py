@@ -80,8 +80,9 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 id="rtcpool.E001",
             )
         )
-    if not isinstance(merged["METRICS"], bool):
-        errors.append(Error("RTCPOOL['METRICS'] must be True or False.", id="rtcpool.E001"))
+    for key in ("METRICS", "TUNE_GC"):
+        if not isinstance(merged[key], bool):
+            errors.append(Error(f"RTCPOOL[{key!r}] must be True or False.", id="rtcpool.E001"))
     if not isinstance(merged["DATABASE_THREADS"], int):
         errors.append(Error("RTCPOOL['DATABASE_THREADS'] must be an int.", id="rtcpool.E001"))
     default_max = merged["DEFAULT_MAX_PEERS"]

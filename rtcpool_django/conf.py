@@ -65,6 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # Prometheus metrics (rtcpool_django.metrics), recorded when prometheus-client is
     # installed; False makes every counting site a no-op.
     "METRICS": True,
+    # When a server starts serving, freeze the objects of start-up for the garbage collector
+    # and raise its young threshold (rtcpool_django.gc_tuning), once per process.
+    "TUNE_GC": True,
     # Attendance history (rtcpool_django.history): one Stay row per stay of a peer in a
     # pool and one Call row per call, written in the transaction of the join or departure.
     "HISTORY": True,
