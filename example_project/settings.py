@@ -219,5 +219,6 @@ LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "loggers": {"rtcpool_django": {"handlers": ["console"], "level": "INFO"}},
+    # Not propagated: daphne -v adds a root handler, which would print each line twice.
+    "loggers": {"rtcpool_django": {"handlers": ["console"], "level": "INFO", "propagate": False}},
 }
