@@ -11,6 +11,6 @@ RTCPOOL = {**RTCPOOL, "RATE_LIMIT_PER_SECOND": 1e6, "RATE_LIMIT_BURST": 1_000_00
 LOGGING = {"version": 1, "disable_existing_loggers": False}
 SILENCED_SYSTEM_CHECKS = ["rtcpool.W001"]
 
-# RTCPOOL_TUNE_GC=0 leaves the workers' garbage collector at Python's defaults, to compare.
-if os.environ.get("RTCPOOL_TUNE_GC"):
-    RTCPOOL["TUNE_GC"] = os.environ["RTCPOOL_TUNE_GC"] not in ("0", "false", "False", "")
+# RTCPOOL_GC_FREEZE=0 leaves the workers' start-up objects to the garbage collector, to compare.
+if os.environ.get("RTCPOOL_GC_FREEZE"):
+    RTCPOOL["GC_FREEZE"] = os.environ["RTCPOOL_GC_FREEZE"] not in ("0", "false", "False", "")

@@ -80,7 +80,7 @@ def check_rtcpool_settings(app_configs: Any = None, **kwargs: Any) -> list[Error
                 id="rtcpool.E001",
             )
         )
-    for key in ("METRICS", "TUNE_GC"):
+    for key in ("METRICS", "GC_FREEZE"):
         if not isinstance(merged[key], bool):
             errors.append(Error(f"RTCPOOL[{key!r}] must be True or False.", id="rtcpool.E001"))
     if not isinstance(merged["DATABASE_THREADS"], int):

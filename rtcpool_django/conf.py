@@ -65,9 +65,9 @@ DEFAULTS: dict[str, Any] = {
     # Prometheus metrics (rtcpool_django.metrics), recorded when prometheus-client is
     # installed; False makes every counting site a no-op.
     "METRICS": True,
-    # When a server starts serving, freeze the objects of start-up for the garbage collector
-    # and raise its young threshold (rtcpool_django.gc_tuning), once per process.
-    "TUNE_GC": True,
+    # When the ASGI application is built, collect and freeze what is alive for the garbage
+    # collector, once per process (rtcpool_django.gc_freeze).
+    "GC_FREEZE": True,
     # Attendance history (rtcpool_django.history): one Stay row per stay of a peer in a
     # pool and one Call row per call, written in the transaction of the join or departure.
     "HISTORY": True,

@@ -18,7 +18,7 @@ from channels.consumer import get_handler_name
 from channels.exceptions import ChannelFull, StopConsumer
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from . import messages, metrics, pools, protocol
+from . import gc_freeze, messages, metrics, pools, protocol
 from .conf import rtcpool_settings
 from .delivery import retry
 from .heartbeat import heartbeat
@@ -79,8 +79,9 @@ class PoolConsumer(AsyncJsonWebsocketConsumer):
     @classmethod
     def as_asgi(cls, **initkwargs: Any) -> Any:
         # Building the ASGI application means a server is starting: beat from now on,
-        # connections or not.
+        # connections or not; and what is alive now lives as long as the process.
         heartbeat.serve()
+        gc_freeze.freeze_once()
         return super().as_asgi(**initkwargs)
 
     async def dispatch(self, message: dict[str, Any]) -> None:

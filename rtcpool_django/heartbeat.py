@@ -25,7 +25,7 @@ import sys
 
 from django.utils import timezone
 
-from . import gc_tuning, metrics, pools
+from . import metrics, pools
 from .conf import rtcpool_settings
 from .database import run_in_heartbeat_thread
 from .models import Worker
@@ -60,8 +60,7 @@ class Heartbeat:
         still prune the peers of dead ones). Called when the ASGI application is built
         (``PoolConsumer.as_asgi()``): inside a running loop (uvicorn, hypercorn) the beat
         starts now; under daphne once its reactor runs; elsewhere (``manage.py``
-        commands, a shell) it does not start, and the first connection starts it. A
-        server's process also has its garbage collector tuned then (:mod:`.gc_tuning`)."""
+        commands, a shell) it does not start, and the first connection starts it."""
         self._serving = True
         try:
             loop = asyncio.get_running_loop()
@@ -70,13 +69,9 @@ class Heartbeat:
             if reactor is not None and hasattr(reactor, "callWhenRunning"):
                 # Startup triggers run before the reactor's asyncio loop does; callLater
                 # runs inside it.
-                reactor.callWhenRunning(reactor.callLater, 0, self._begin_serving)
+                reactor.callWhenRunning(reactor.callLater, 0, self._start)
             return
-        loop.call_soon(self._begin_serving)
-
-    def _begin_serving(self) -> None:
-        gc_tuning.tune_once()  # the application is loaded: what is alive now stays
-        self._start()
+        loop.call_soon(self._start)
 
     def _start(self) -> asyncio.Future[None]:
         loop = asyncio.get_running_loop()
