@@ -11,6 +11,7 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
+from rtcpool_django.lifespan import Lifespan  # noqa: E402
 from rtcpool_django.middleware import AuthMiddlewareStack  # noqa: E402
 from rtcpool_django.routing import websocket_urlpatterns  # noqa: E402
 
@@ -20,5 +21,7 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
+        # uvicorn and hypercorn: each worker beats from startup, connections or not.
+        "lifespan": Lifespan(),
     }
 )

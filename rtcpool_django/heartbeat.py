@@ -58,9 +58,11 @@ class Heartbeat:
     def serve(self) -> None:
         """Beat from the moment the server runs, connections or not (an idle worker must
         still prune the peers of dead ones). Called when the ASGI application is built
-        (``PoolConsumer.as_asgi()``): inside a running loop (uvicorn, hypercorn) the beat
-        starts now; under daphne once its reactor runs; elsewhere (``manage.py``
-        commands, a shell) it does not start, and the first connection starts it."""
+        (``PoolConsumer.as_asgi()``) and at ASGI ``lifespan.startup``
+        (:class:`~rtcpool_django.lifespan.Lifespan`): inside a running loop the beat starts
+        now; under daphne once its reactor runs; otherwise (uvicorn 0.54 builds the
+        application before its loop runs; ``manage.py`` commands, a shell) it does not
+        start, and the lifespan startup or the first connection starts it."""
         self._serving = True
         try:
             loop = asyncio.get_running_loop()

@@ -83,3 +83,21 @@ async def test_a_worker_stopped_with_sigterm_removes_its_peers_on_the_way_out(cl
     for client in kept:
         assert await closes(client, 2, timeout=10) == lost_ids
     assert await peers_in_database() == {client.id for client in kept}
+
+
+@pytest.mark.parametrize("server", ["daphne", "uvicorn"])
+async def test_a_worker_without_connections_prunes_a_dead_ones_peers(cluster, server):
+    """A worker beats from the moment it serves, not from its first connection: uvicorn
+    builds the application before its loop runs, and beats from ``lifespan.startup``."""
+    (doomed,) = cluster(1, **FAST_HEARTBEAT)
+    cluster(1, server=server, **FAST_HEARTBEAT)  # serves, and no socket ever reaches it
+    clients = [await WSClient.connect(doomed.url) for _ in range(2)]
+    for client in clients:
+        await client.join("mortal")
+    doomed.kill()  # SIGKILL: no cleanup at all; the idle worker is the only one left
+    async with asyncio.timeout(20):
+        while await peers_in_database():  # noqa: ASYNC110 (polls the database)
+            await asyncio.sleep(0.1)
+    assert await query(Worker.objects.count) == 1
+    for client in clients:
+        await client.close()

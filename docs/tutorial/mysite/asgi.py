@@ -8,6 +8,7 @@ django_asgi_app = get_asgi_application()  # before importing anything that uses 
 from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 
+from rtcpool_django.lifespan import Lifespan  # uvicorn: beat from startup
 from rtcpool_django.middleware import AuthMiddlewareStack  # Channels', lighter per frame
 from rtcpool_django.routing import websocket_urlpatterns  # ws/rtcpool/
 
@@ -17,5 +18,6 @@ application = ProtocolTypeRouter(
         "websocket": AllowedHostsOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
+        "lifespan": Lifespan(),
     }
 )
